@@ -1,0 +1,103 @@
+# Target (hypervisor image) build for $(ARCH).
+
+OUT := $(BUILD)/$(ARCH)
+
+ifeq ($(ARCH),aarch64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+ARCH_CFLAGS := -mgeneral-regs-only -mno-outline-atomics -mcmodel=small -march=armv8-a
+else ifeq ($(ARCH),riscv64)
+CROSS_COMPILE ?= riscv64-linux-gnu-
+else ifeq ($(ARCH),x86_64)
+CROSS_COMPILE ?=
+endif
+
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+OBJDUMP := $(CROSS_COMPILE)objdump
+
+CFLAGS := -std=c11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+	-fno-omit-frame-pointer -fno-common -O2 -g -Wall -Wextra -Werror \
+	-Iinclude -Isrc/arch/$(ARCH)/include -Isrc/arch/$(ARCH) -MMD -MP $(ARCH_CFLAGS)
+ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
+LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	-Wl,--no-warn-rwx-segments -T src/arch/$(ARCH)/linker.ld
+
+COMMON_SRCS := $(wildcard src/lib/*.c src/fdt/*.c src/axalloc/*.c src/axtask/*.c \
+	src/axaddrspace/*.c src/axhal/*.c src/axvisor/*.c)
+ARCH_SRCS := $(wildcard src/arch/$(ARCH)/*.c src/arch/$(ARCH)/*.S)
+OBJS := $(patsubst %,$(OUT)/%.o,$(COMMON_SRCS) $(ARCH_SRCS)) $(OUT)/version.o
+
+ELF := $(OUT)/axvisor.elf
+BIN := $(OUT)/axvisor.bin
+
+ifeq ($(filter $(ARCH),$(SUPPORTED_ARCHES)),)
+all run itest-arch $(ELF) $(BIN):
+	@echo "ARCH=$(ARCH) is not implemented yet (implemented: $(SUPPORTED_ARCHES))"; exit 1
+else
+all: $(BIN)
+
+$(OUT)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
+
+# version.c is rewritten only when `git describe` changes
+$(OUT)/version.c: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)v=$$(git describe --always --dirty --tags 2>/dev/null || echo unknown); \
+	d=$$(date -u +%Y-%m-%d); \
+	printf 'const char ax_version[] = "%s";\nconst char ax_build_date[] = "%s";\n' "$$v" "$$d" > $@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(OUT)/version.o: $(OUT)/version.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(ELF): $(OBJS) src/arch/$(ARCH)/linker.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) -lgcc
+
+$(BIN): $(ELF)
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "  image   $@: $$(stat -c %s $@) bytes"
+
+-include $(OBJS:.o=.d)
+endif
+
+# QEMU knobs for run/debug: SMP, MEM, GIC (aarch64), QEMU_EXTRA
+SMP ?= 4
+MEM ?= 2G
+GIC ?= 3
+
+# run/test install missing dependencies first, then build and go.
+run:
+	$(Q)scripts/deps.sh --quiet
+	$(Q)$(MAKE) --no-print-directory run-now
+
+run-now: $(BIN)
+	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) scripts/qemu.sh $(ARCH) $(BIN) $(QEMU_EXTRA)
+
+# Boot halted with the gdb stub on :1234; see README "Debugging".
+debug: $(BIN)
+	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) scripts/qemu.sh $(ARCH) $(BIN) -s -S $(QEMU_EXTRA)
+
+# make test: host unit tests, then integration tests. Without ARCH on the
+# command line every implemented arch is built and tested.
+ifeq ($(origin ARCH),command line)
+ITEST_ARCHES := $(ARCH)
+else
+ITEST_ARCHES := $(SUPPORTED_ARCHES)
+endif
+
+itest:
+	$(Q)set -e; for a in $(ITEST_ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all; done
+	$(Q)python3 tests/integration/run.py --arch $(ITEST_ARCHES) $(if $(ITEST_FILTER),--filter $(ITEST_FILTER))
+
+test:
+	$(Q)scripts/deps.sh --quiet
+	$(Q)scripts/test.sh $(ITEST_ARCHES)

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Boots a hypervisor image in QEMU the way DESIGN.md describes.
+# Usage: scripts/qemu.sh ARCH IMAGE [extra QEMU args...]
+# Environment: SMP (4), MEM (2G), GIC (3; aarch64 only).
+# From a terminal the serial console is interactive (Ctrl-A X quits QEMU);
+# without one QEMU runs until the machine powers itself off.
+arch=$1; image=$2; shift 2
+SMP=${SMP:-4}; MEM=${MEM:-2G}; GIC=${GIC:-3}
+if [ -t 0 ]; then serial="-serial mon:stdio"; else serial="-serial stdio -monitor none"; fi
+case "$arch" in
+aarch64)
+    exec qemu-system-aarch64 -M virt,virtualization=on,gic-version="$GIC" -cpu cortex-a72 \
+        -smp "$SMP" -m "$MEM" -display none $serial -kernel "$image" "$@" ;;
+riscv64)
+    exec qemu-system-riscv64 -M virt -smp "$SMP" -m "$MEM" -display none $serial \
+        -bios default -kernel "$image" "$@" ;;
+x86_64)
+    exec qemu-system-x86_64 -M q35 -cpu EPYC -smp "$SMP" -m "$MEM" -display none $serial \
+        -kernel "$image" -device isa-debug-exit,iobase=0xf4,iosize=4 "$@" ;;
+*)
+    echo "qemu.sh: unknown arch '$arch'" >&2; exit 2 ;;
+esac

@@ -1,0 +1,84 @@
+/* axvisor top level: bring the machine up, run the boot self-checks, start
+ * the VMs (later issues), and power off when the last one stops. */
+#include "ax/axhal.h"
+#include "ax/frame.h"
+#include "ax/heap.h"
+#include "ax/log.h"
+#include "ax/selftest.h"
+#include "ax/task.h"
+#include "ax/version.h"
+
+static unsigned cpus_online;
+
+static void memory_init(struct boot_info *bi)
+{
+    frame_init();
+    for (unsigned i = 0; i < bi->mem_count; i++)
+        frame_add_range(bi->mem[i].base, bi->mem[i].size);
+    for (unsigned i = 0; i < bi->reserved_count; i++)
+        frame_reserve(bi->reserved[i].base, bi->reserved[i].size);
+    heap_init();
+    struct frame_stats st;
+    frame_stats(&st);
+    log_info("axalloc: %llu MiB free of %llu MiB managed (%llu KiB reserved, %llu KiB metadata)",
+             (unsigned long long)(st.free_pages * PAGE_SIZE >> 20),
+             (unsigned long long)((st.total_pages + st.reserved_pages) * PAGE_SIZE >> 20),
+             (unsigned long long)(st.reserved_pages * PAGE_SIZE >> 10),
+             (unsigned long long)(st.meta_bytes >> 10));
+}
+
+void hv_secondary_main(unsigned cpu)
+{
+    sched_init_cpu(cpu);
+    log_info("cpu %u online (hwid %#llx)", cpu, (unsigned long long)cpu_hwid(cpu));
+    __atomic_fetch_add(&cpus_online, 1, __ATOMIC_ACQ_REL);
+    irq_enable();
+    sched_idle_loop();
+}
+
+static void start_secondaries(void)
+{
+    for (unsigned c = 1; c < cpu_count(); c++) {
+        unsigned before = __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
+        if (cpu_start(c, hv_secondary_main) != 0)
+            continue;
+        /* bring them up one at a time so the log reads in order */
+        uint64_t deadline = timer_now_ns() + 2000000000ULL;
+        while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) == before && timer_now_ns() < deadline)
+            cpu_relax();
+        if (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) == before)
+            log_error("cpu %u did not come online within 2 s", c);
+    }
+    log_info("smp: %u of %u CPUs online", cpus_online, cpu_count());
+}
+
+/* The first task: self-checks, then (later) the VMs; powers off at the end. */
+static void init_task(void *arg)
+{
+    (void)arg;
+    int failed = selftest_run_all();
+    if (failed)
+        log_error("boot self-checks: %d FAILED", failed);
+    else
+        log_info("boot self-checks: all passed");
+    log_info("nothing left to run; powering off");
+    power_off();
+}
+
+void hv_main(struct boot_info *bi)
+{
+    log_info("AxVisor-C %s for %s, built %s", ax_version, arch_name(), ax_build_date);
+    memory_init(bi);
+    int err = arch_init_late();
+    if (err)
+        ax_panic("boot: platform initialisation failed: %s", ax_strerror(err));
+    arch_describe();
+    sched_init();
+    sched_init_cpu(0);
+    cpus_online = 1;
+    irq_enable();
+    start_secondaries();
+    if (!task_spawn("init", init_task, NULL, 1ULL << 0))
+        ax_panic("boot: cannot create the init task");
+    sched_idle_loop();
+}

@@ -1,0 +1,2 @@
+FUZZERS += format
+FZ_SRCS_format := src/lib/format.c src/lib/parse.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += axalloc
+UT_SRCS_axalloc := src/axalloc/frame.c src/axalloc/heap.c src/axalloc/selftest.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += pagetable
+UT_SRCS_pagetable := src/axaddrspace/pagetable.c src/arch/aarch64/pte_aarch64.c
