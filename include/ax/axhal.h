@@ -20,6 +20,7 @@ struct boot_info {
     unsigned reserved_count;
     const void *dtb;                              /* NULL on platforms without one */
     size_t dtb_size;
+    const char *cmdline;                          /* hypervisor command line, "" if none */
 };
 
 /* Common entry points the arch layer calls. */

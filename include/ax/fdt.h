@@ -279,4 +279,8 @@ struct fdt_platform {
  * (then *p is incomplete and must not be used). */
 int fdt_parse_platform(const void *blob, size_t maxlen, struct fdt_platform *p);
 
+/* Whether a "riscv,isa" string ("rv64imafdch_zicsr...") lists the
+ * single-letter extension ext (lower case) before its first '_'. */
+bool fdt_riscv_isa_has(const char *isa, size_t len, char ext);
+
 #endif

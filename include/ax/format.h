@@ -8,7 +8,9 @@
  *  - %s of NULL prints "(null)", cut by the precision like any string;
  *  - an unknown or unsupported conversion (%f, %n, %q, %Lf ...) is copied to
  *    the output literally and consumes no argument (not even for '*');
- *  - %lc / %ls print wide characters above 0x7f as '?'.
+ *  - %lc / %ls print wide characters above 0x7f as '?';
+ *  - as in glibc, '0' pads %s and %c with spaces, and '+', ' ', '0' and a
+ *    precision apply to %p as they would to a signed number.
  * No floating point is used anywhere.
  *
  * Return value: the number of characters the full output has, as C's

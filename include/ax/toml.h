@@ -28,7 +28,7 @@
 
 #include "ax/types.h"
 
-#define TOML_MAX_DEPTH 32     /* nested arrays / inline tables */
+#define TOML_MAX_DEPTH 16     /* nested arrays / inline tables (configs use 3) */
 #define TOML_MAX_KEY_PARTS 32 /* parts of one dotted key or header */
 #define TOML_ERR_MSG_LEN 160  /* including the NUL */
 

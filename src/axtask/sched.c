@@ -337,7 +337,11 @@ struct task *task_spawn(const char *name, void (*entry)(void *), void *arg, uint
 
 void task_join(struct task *t)
 {
-    wait_event(&t->exit_wq, task_state(t) == TASK_EXITED && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE));
+    wait_event(&t->exit_wq, task_state(t) == TASK_EXITED);
+    /* It woke us just before its last switch; wait until that switch has
+     * saved its registers (a few instructions away) before freeing it. */
+    while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+        cpu_relax();
     frame_free(t->stack, TASK_STACK_ORDER);
     unsigned long flags = spin_lock_irqsave(&task_id_lock);
     live_tasks--;

@@ -1,6 +1,7 @@
 /* axvisor top level: bring the machine up, run the boot self-checks, start
  * the VMs (later issues), and power off when the last one stops. */
 #include "ax/axhal.h"
+#include "ax/cmdline.h"
 #include "ax/frame.h"
 #include "ax/heap.h"
 #include "ax/log.h"
@@ -9,6 +10,30 @@
 #include "ax/version.h"
 
 static unsigned cpus_online;
+static const char *cmdline = "";
+
+static void fault_fn(void *arg)
+{
+    (void)arg;
+    log_info("hv.test=fault: reading an unmapped address on CPU %u", cpu_id());
+    (void)*(volatile uint64_t *)(uintptr_t)0xdead0000;
+    log_error("hv.test=fault: the read did not fault");
+}
+
+/* Deliberately crash one CPU: its register dump must appear and the rest of
+ * the system must keep working (the caller then powers off normally). */
+static void test_fault(void)
+{
+    unsigned victim = cpu_count() - 1;
+    if (victim == 0) {
+        log_warn("hv.test=fault needs at least 2 CPUs");
+        return;
+    }
+    if (!task_spawn("fault", fault_fn, NULL, 1ULL << victim))
+        return;
+    task_sleep_ns(200000000ULL);
+    log_info("hv.test=fault: CPU 0 still running after CPU %u faulted", victim);
+}
 
 static void memory_init(struct boot_info *bi)
 {
@@ -61,13 +86,30 @@ static void init_task(void *arg)
         log_error("boot self-checks: %d FAILED", failed);
     else
         log_info("boot self-checks: all passed");
+    if (cmdline_is(cmdline, "hv.test", "fault"))
+        test_fault();
     log_info("nothing left to run; powering off");
     power_off();
 }
 
 void hv_main(struct boot_info *bi)
 {
+    cmdline = bi->cmdline ? bi->cmdline : "";
+    const char *lv;
+    size_t lvlen;
+    if (cmdline_get(cmdline, "hv.log", &lv, &lvlen)) {
+        char name[8] = {0};
+        for (size_t i = 0; i < lvlen && i < sizeof(name) - 1; i++)
+            name[i] = lv[i];
+        int level = log_level_parse(name);
+        if (level >= 0)
+            log_max_level = level;
+        else
+            log_warn("hv.log: unknown level '%s' (error, warn, info, debug, trace)", name);
+    }
     log_info("AxVisor-C %s for %s, built %s", ax_version, arch_name(), ax_build_date);
+    if (*cmdline)
+        log_info("command line: %s", cmdline);
     memory_init(bi);
     int err = arch_init_late();
     if (err)

@@ -8,6 +8,9 @@
 
 #include "ax/string.h"
 
+/* Keeps rarely used locals (message buffers) out of the recursive frames. */
+#define NOINLINE __attribute__((noinline))
+
 /* Node flags: how a table or array came to exist. TOML forbids re-opening
  * a table through a different mechanism than the one that defined it. */
 enum {
@@ -659,7 +662,8 @@ static int scan_string(struct parser *p, char q, bool ml, char *dst, size_t *len
 }
 
 /* Parses any string form at p->pos into a NUL-terminated arena copy. */
-static int parse_string(struct parser *p, bool allow_ml, const char **str, size_t *len)
+static NOINLINE int parse_string(struct parser *p, bool allow_ml, const char **str,
+                                 size_t *len)
 {
     char q = p->s[p->pos];
     bool ml = allow_ml && peek_at(p, 1) == q && peek_at(p, 2) == q;
@@ -766,7 +770,7 @@ static int parse_digits(struct parser *p, size_t at, const char *d, size_t n, un
 }
 
 /* Booleans, integers, and a clear error for floats, dates and junk. */
-static int parse_bare_value(struct parser *p, struct toml_node *n)
+static NOINLINE int parse_bare_value(struct parser *p, struct toml_node *n)
 {
     size_t start = p->pos;
     char d[16];
@@ -822,6 +826,26 @@ static int parse_bare_value(struct parser *p, struct toml_node *n)
     return 0;
 }
 
+/* A bare word followed by '=' where an array element should be: almost
+ * certainly a missing ']', worth a clearer message than "expected a value". */
+static bool looks_like_keyval(const struct parser *p)
+{
+    size_t i = p->pos;
+    while (i < p->len && is_bare_key_char((unsigned char)p->s[i]))
+        i++;
+    if (i == p->pos)
+        return false;
+    while (i < p->len && (p->s[i] == ' ' || p->s[i] == '\t'))
+        i++;
+    return i < p->len && p->s[i] == '=';
+}
+
+static int fail_unclosed_array(struct parser *p, const struct toml_node *arr)
+{
+    return fail(p, p->pos, "unterminated array (opened on line %u): found a key = value line "
+                "before ']'", arr->line);
+}
+
 static int parse_array(struct parser *p, struct toml_node *arr)
 {
     size_t open = p->pos;
@@ -835,6 +859,8 @@ static int parse_array(struct parser *p, struct toml_node *arr)
             p->pos++;
             return 0;
         }
+        if (looks_like_keyval(p))
+            return fail_unclosed_array(p, arr);
         struct toml_node *el;
         int rc = parse_value(p, &el);
         if (rc)
@@ -849,6 +875,8 @@ static int parse_array(struct parser *p, struct toml_node *arr)
             return 0;
         } else if (c < 0) {
             return fail(p, open, "unterminated array (missing ']')");
+        } else if (looks_like_keyval(p)) {
+            return fail_unclosed_array(p, arr);
         } else {
             return fail(p, p->pos, "expected ',' or ']' in an array, found %s",
                         describe(p, p->pos, d));
@@ -936,7 +964,7 @@ static int parse_value(struct parser *p, struct toml_node **out)
 
 /* Walks the dotted prefix of p->parts from table, creating tables, and
  * returns the table the last part belongs to (NULL after an error). */
-static struct toml_node *resolve_dotted(struct parser *p, struct toml_node *t)
+static NOINLINE struct toml_node *resolve_dotted(struct parser *p, struct toml_node *t)
 {
     char path[128];
     for (size_t i = 0; i + 1 < p->nparts; i++) {
@@ -962,15 +990,14 @@ static struct toml_node *resolve_dotted(struct parser *p, struct toml_node *t)
 
 /* Error reporters kept out of line so the recursive parse_keyval() frame
  * stays small (its depth is bounded by TOML_MAX_DEPTH). */
-static __attribute__((noinline)) int fail_no_equals(struct parser *p)
+static NOINLINE int fail_no_equals(struct parser *p)
 {
     char path[128], d[16];
     return fail(p, p->pos, "expected '=' after key '%s', found %s",
                 parts_repr(p, p->nparts, path, sizeof(path)), describe(p, p->pos, d));
 }
 
-static __attribute__((noinline)) int fail_duplicate(struct parser *p, size_t at,
-                                                    const struct toml_node *old)
+static NOINLINE int fail_duplicate(struct parser *p, size_t at, const struct toml_node *old)
 {
     char path[128];
     return fail(p, at, "duplicate key '%s' (first defined on line %u)",
@@ -1042,9 +1069,10 @@ static int parse_header(struct parser *p)
     int rc = parse_key(p);
     if (rc)
         return rc;
-    if (peek(p) != ']' || (aot && peek_at(p, 1) != ']'))
-        return fail(p, p->pos, "expected '%s' to close the header, found %s", aot ? "]]" : "]",
-                    describe(p, p->pos, d));
+    size_t bad = peek(p) != ']' ? p->pos : (aot && peek_at(p, 1) != ']') ? p->pos + 1 : 0;
+    if (bad)
+        return fail(p, bad, "expected '%s' to close the header, found %s", aot ? "]]" : "]",
+                    describe(p, bad, d));
     p->pos += aot ? 2 : 1;
     parts_repr(p, p->nparts, path, sizeof(path));
     toml_format(what, sizeof(what), aot ? "[[%s]]" : "[%s]", path);

@@ -103,7 +103,9 @@ static int check_header(struct fdt *f, const uint8_t *b, size_t maxlen)
 
     if (version < 16 || last_comp > FDT_LAST_KNOWN_VERSION)
         return -AX_EINVAL;
-    if (total < FDT_HDR_SIZE || total > maxlen || total > (uint32_t)INT32_MAX)
+    /* Offsets are ints and a token's end may round up past the block: keep
+     * every offset, even one past the end, representable. */
+    if (total < FDT_HDR_SIZE || total > maxlen || total > (uint32_t)INT32_MAX - 8)
         return -AX_EINVAL;
     if (off_memrsv < FDT_HDR_SIZE || off_memrsv % 8 || off_memrsv > total)
         return -AX_EINVAL;

@@ -204,13 +204,13 @@ static int visit_intc(struct walk *w, const struct at *a)
 {
     const struct fdt *fdt = w->fdt;
     struct fdt_intc *ic = &w->p->intc;
+    struct fdt_prop compat;
+    int r = fdt_get_prop(fdt, a->node, "compatible", &compat);
+    if (r < 0)
+        return absent_ok(r);
     for (size_t i = 0; i < ARRAY_SIZE(intc_table); i++) {
-        int r = fdt_node_is_compatible(fdt, a->node, intc_table[i].compat);
-        if (r <= 0) {
-            if (r < 0)
-                return r;
+        if (!fdt_stringlist_contains(&compat, intc_table[i].compat))
             continue;
-        }
         bool gic = intc_table[i].kind != FDT_INTC_PLIC;
         w->intc = a->node;
         ic->kind = intc_table[i].kind;
@@ -498,6 +498,16 @@ static int walk_tree(struct walk *w, visit_fn fn)
             return r < 0 ? r : 0;
     }
     return absent_ok(n);
+}
+
+bool fdt_riscv_isa_has(const char *isa, size_t len, char ext)
+{
+    if (!isa || len < 4 || (strncmp(isa, "rv32", 4) != 0 && strncmp(isa, "rv64", 4) != 0))
+        return false;
+    for (size_t i = 4; i < len && isa[i] != '_' && isa[i] != 0; i++)
+        if (isa[i] == ext)
+            return true;
+    return false;
 }
 
 static void platform_defaults(struct fdt_platform *p)

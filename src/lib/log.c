@@ -6,7 +6,7 @@
 #include "ax/spinlock.h"
 #include "ax/string.h"
 
-int log_max_level = LOG_DEBUG;
+int log_max_level = LOG_INFO;
 static spinlock_t console_lock = SPINLOCK_INIT;
 static bool panic_mode;
 

@@ -3,6 +3,7 @@
  * every node. The blob is placed at an odd address to catch aligned loads.
  * A second pass patches totalsize to the input length, so mutations that
  * grow or shrink a valid seed still reach the structure parser. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "ax/fdt.h"
 
 #define MAX_NODES 2048
-#define MAX_PARENT_LOOKUPS 64
+#define MAX_SCANS 48 /* nodes that get the O(tree) lookups, to keep exec/s up */
 
 static volatile uint64_t sink; /* keeps reads from being optimised away */
 
@@ -21,7 +22,7 @@ static void touch(const void *p, size_t len)
         sink += b[i];
 }
 
-static void visit_props(const struct fdt *f, int node)
+static void visit_props(const struct fdt *f, int node, bool scans)
 {
     struct fdt_prop p;
     int n = 0;
@@ -41,7 +42,7 @@ static void visit_props(const struct fdt *f, int node)
         for (uint32_t cell = 0; cell < 3; cell++)
             if (fdt_prop_cells(&p, cell, cell, &v) == 0)
                 sink += v;
-        if (p.len == 4)
+        if (p.len == 4 && scans)
             sink += (uint64_t)fdt_node_by_phandle(f, fdt_be32(p.data));
     }
 }
@@ -52,16 +53,19 @@ static void visit_node(const struct fdt *f, int node, int index)
     const char *name = fdt_node_name(f, node, &len);
     if (name)
         touch(name, len + 1);
-    visit_props(f, node);
+    bool scans = index < MAX_SCANS;
+    visit_props(f, node, scans);
 
     struct fdt_reg r;
-    for (uint32_t i = 0; i < 4; i++) {
+    for (uint32_t i = 0; i < 4 && scans; i++) {
         if (fdt_get_reg(f, node, i, &r) == 0)
             sink += r.addr + r.size;
         if (fdt_get_reg_phys(f, node, i, &r) == 0)
             sink += r.addr + r.size;
     }
-    sink += (uint64_t)fdt_reg_count(f, node) + (uint64_t)fdt_address_cells(f, node) +
+    if (scans)
+        sink += (uint64_t)fdt_reg_count(f, node);
+    sink += (uint64_t)fdt_address_cells(f, node) +
             (uint64_t)fdt_size_cells(f, node) + fdt_get_phandle(f, node) +
             (uint64_t)fdt_node_is_enabled(f, node) +
             (uint64_t)fdt_node_is_compatible(f, node, "arm,gic-v3");
@@ -78,7 +82,7 @@ static void visit_node(const struct fdt *f, int node, int index)
     int k = 0;
     for (int c = fdt_first_child(f, node); c >= 0 && k < 64; c = fdt_next_sibling(f, c), k++)
         sink += (uint64_t)c;
-    if (index < MAX_PARENT_LOOKUPS) {
+    if (scans) {
         int parent = fdt_parent(f, node);
         /* Look the node up again by name under its parent. */
         if (parent >= 0 && name)
@@ -114,8 +118,10 @@ static void run(const uint8_t *blob, size_t size)
     if (fdt_parse_platform(blob, size, &p) == 0) {
         if (p.chosen.bootargs)
             touch(p.chosen.bootargs, p.chosen.bootargs_len + 1);
-        if (p.riscv_isa)
+        if (p.riscv_isa) {
             touch(p.riscv_isa, p.riscv_isa_len + 1);
+            sink += fdt_riscv_isa_has(p.riscv_isa, p.riscv_isa_len, 'h');
+        }
         sink += p.mem_count + p.cpu_count + p.virtio_count + p.uart.irq;
     }
     struct fdt f;

@@ -316,7 +316,7 @@ static void op_map(struct run *r, struct in *in, uint8_t flags)
         case 2: size = 0; break;
         case 3: attrs |= 0x40; break;
         case 4: pa = (1ull << 48) - 4096; break;
-        case 5: va = r->top - 4096; break;
+        case 5: va = r->top - 4096; size += 4096; break; /* past the top */
         case 6: size |= 1; break;
         default: attrs |= PT_DEVICE | PT_NC; break;
         }

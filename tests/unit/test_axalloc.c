@@ -503,6 +503,27 @@ static void test_free_list_damage_recovered(void **state)
     assert_int_equal(frame_check(), 0);
 }
 
+static void test_check_catches_bitmap_damage(void **state)
+{
+    (void)state;
+    /* 1024 aligned pages: the bitmaps sit in page 0, and the first 31 words
+     * (free bits of orders 0-4) have no padding, so every bit is meaningful. */
+    assert_int_equal(frame_add_range(PA(0), MiB(4)), 0);
+    paddr_t a = frame_alloc(2), b = frame_alloc(0), c = frame_alloc_pages(13);
+    assert_int_not_equal(a, 0);
+    assert_int_not_equal(b, 0);
+    assert_int_not_equal(c, 0);
+    assert_int_equal(stats().meta_bytes, FRAME_SIZE);
+    uint64_t *bits = frame_ptr(PA(0));
+    for (unsigned i = 0; i < 31 * 64; i++) {
+        bits[i / 64] ^= (uint64_t)1 << (i % 64);
+        if (frame_check() == 0)
+            fail_msg("flipping bitmap bit %u went unnoticed", i);
+        bits[i / 64] ^= (uint64_t)1 << (i % 64);
+    }
+    assert_int_equal(frame_check(), 0);
+}
+
 /* ---- heap ------------------------------------------------------------- */
 
 static void heap_setup(uint64_t size)
@@ -923,6 +944,7 @@ int main(void)
         cmocka_unit_test_setup(test_reserve_table_full, reset),
         cmocka_unit_test_setup(test_dropped_and_late_ranges, reset),
         cmocka_unit_test_setup(test_free_list_damage_recovered, reset),
+        cmocka_unit_test_setup(test_check_catches_bitmap_damage, reset),
         cmocka_unit_test_setup(test_heap_small_sizes, reset),
         cmocka_unit_test_setup(test_heap_large, reset),
         cmocka_unit_test_setup(test_heap_many_and_slab_return, reset),

@@ -912,6 +912,13 @@ static void test_platform_qemu_riscv(void **state)
     assert_non_null(p.riscv_isa);
     assert_int_equal(p.riscv_isa_len, strlen(p.riscv_isa));
     assert_int_equal(strncmp(p.riscv_isa, "rv64imafdch", 11), 0);
+    assert_true(fdt_riscv_isa_has(p.riscv_isa, p.riscv_isa_len, 'h'));
+    /* "zihintpause" has an 'h' but is a multi-letter extension. */
+    assert_false(fdt_riscv_isa_has(p.riscv_isa, p.riscv_isa_len, 'v'));
+    assert_false(fdt_riscv_isa_has("rv64imac_zh", 11, 'h'));
+    assert_false(fdt_riscv_isa_has("rv64imafdch", 10, 'h')); /* length-bounded */
+    assert_false(fdt_riscv_isa_has("x86_64h", 7, 'h'));
+    assert_false(fdt_riscv_isa_has(NULL, 0, 'h'));
 
     assert_int_equal(p.intc.kind, FDT_INTC_PLIC);
     expect_region(&p.intc.plic, 0xc000000, 0x600000);
@@ -986,7 +993,9 @@ static void test_platform_riscv_cells1(void **state)
     assert_int_equal(p.cpu_hwid[2], 3);
     assert_int_equal(p.timebase_hz, 1000000);
     assert_int_equal(p.riscv_isa_len, 10);
-    assert_memory_equal(p.riscv_isa, "rv64imafdc", 11); /* no 'h' here */
+    assert_memory_equal(p.riscv_isa, "rv64imafdc", 11);
+    assert_false(fdt_riscv_isa_has(p.riscv_isa, p.riscv_isa_len, 'h'));
+    assert_true(fdt_riscv_isa_has(p.riscv_isa, p.riscv_isa_len, 'c'));
 
     assert_int_equal(p.intc.kind, FDT_INTC_PLIC);
     assert_int_equal(p.intc.plic_ndev, 53);

@@ -101,6 +101,7 @@ void aarch64_primary_main(paddr_t dtb)
                      platform.chosen.initrd_end - platform.chosen.initrd_start);
     bi.dtb = blob;
     bi.dtb_size = size;
+    bi.cmdline = platform.chosen.bootargs ? platform.chosen.bootargs : "";
     hv_main(&bi);
 }
 

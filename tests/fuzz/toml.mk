@@ -1,0 +1,2 @@
+FUZZERS += toml
+FZ_SRCS_toml := src/axvmconfig/toml.c

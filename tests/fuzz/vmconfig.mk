@@ -1,0 +1,2 @@
+FUZZERS += vmconfig
+FZ_SRCS_vmconfig := src/axvmconfig/vmconfig.c src/axvmconfig/toml.c

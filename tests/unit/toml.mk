@@ -1,0 +1,2 @@
+UNIT_TESTS += toml
+UT_SRCS_toml := src/axvmconfig/toml.c
