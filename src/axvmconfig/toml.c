@@ -646,6 +646,10 @@ static int scan_string(struct parser *p, char q, bool ml, char *dst, size_t *len
         }
         if ((c == '\n' || c == '\r') && !ml)
             return fail(p, i, "newline in a single-line string (use \\n or a multi-line string)");
+        if (c == '\r') { /* CRLF -> LF, so a config's strings do not depend on its line endings */
+            i++;
+            continue;
+        }
         if (c == '\\' && q == '"') {
             i = scan_escape(p, i, ml, dst, &out);
             if (!i)
