@@ -20,6 +20,8 @@ endif
 .PHONY: all run run-now test unit itest fuzz clean deps debug FORCE
 
 include mk/host.mk
+include mk/tools.mk
+-include mk/guest.mk
 include mk/target.mk
 
 deps:

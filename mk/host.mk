@@ -11,10 +11,10 @@
 
 HOSTCC ?= cc
 FUZZCC ?= clang
-HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -DAX_HOST -Iinclude \
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -DAX_HOST -D_DEFAULT_SOURCE -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_LDLIBS := -lcmocka
-FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -DAX_HOST -DAX_FUZZ -Iinclude \
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -DAX_HOST -D_DEFAULT_SOURCE -DAX_FUZZ -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 30
 

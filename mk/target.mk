@@ -23,12 +23,21 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=40
 	-Wl,--no-warn-rwx-segments -T src/arch/$(ARCH)/linker.ld
 
 COMMON_SRCS := $(wildcard src/lib/*.c src/fdt/*.c src/axalloc/*.c src/axtask/*.c \
-	src/axaddrspace/*.c src/axhal/*.c src/axvisor/*.c)
+	src/axaddrspace/*.c src/axhal/*.c src/axvmconfig/*.c src/axdevice/*.c src/axvcpu/*.c \
+	src/axvm/*.c src/axvisor/*.c)
 ARCH_SRCS := $(wildcard src/arch/$(ARCH)/*.c src/arch/$(ARCH)/*.S)
 OBJS := $(patsubst %,$(OUT)/%.o,$(COMMON_SRCS) $(ARCH_SRCS)) $(OUT)/version.o
 
-ELF := $(OUT)/axvisor.elf
-BIN := $(OUT)/axvisor.bin
+# VMs built into the image: VM_CONFIGS="a.toml b.toml" (validated at build
+# time, images packed in). IMAGE_DIR lets several images share the objects.
+DEFAULT_VM_CONFIGS_aarch64 := configs/vms/kit/aarch64/hello.toml configs/vms/kit/aarch64/smp4.toml
+VM_CONFIGS ?= $(DEFAULT_VM_CONFIGS_$(ARCH))
+IMAGE_DIR ?= $(OUT)
+BUILTIN_S := $(IMAGE_DIR)/builtin_vms.S
+BUILTIN_O := $(IMAGE_DIR)/builtin_vms.o
+
+ELF := $(IMAGE_DIR)/axvisor.elf
+BIN := $(IMAGE_DIR)/axvisor.bin
 
 ifeq ($(filter $(ARCH),$(SUPPORTED_ARCHES)),)
 all run itest-arch $(ELF) $(BIN):
@@ -57,9 +66,18 @@ $(OUT)/version.c: FORCE
 $(OUT)/version.o: $(OUT)/version.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(ELF): $(OBJS) src/arch/$(ARCH)/linker.ld
+# regenerated on every build (cheap); rewritten only when it changes
+$(BUILTIN_S): FORCE $(HOST_BUILD)/axvisor-config $(if $(VM_CONFIGS),guests)
+	@mkdir -p $(dir $@)
+	$(Q)scripts/gen-builtin.sh $(HOST_BUILD)/axvisor-config $@ $(VM_CONFIGS)
+
+$(BUILTIN_O): $(BUILTIN_S)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(ELF): $(OBJS) $(BUILTIN_O) src/arch/$(ARCH)/linker.ld
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) -lgcc
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(BUILTIN_O) -lgcc
 
 $(BIN): $(ELF)
 	@echo "  OBJCOPY $@"

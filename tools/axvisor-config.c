@@ -4,13 +4,15 @@
  *                                  per good file (exit 0) or every error
  *                                  (exit 1). Missing "memory" images are
  *                                  warnings; an image too large for its
- *                                  region is an error.
+ *                                  region, or overlapping another image,
+ *                                  is an error.
  *   axvisor-config images FILE     for image_location = "memory", print
  *                                  "kind<TAB>path<TAB>load_addr" per image
  *                                  to embed (paths relative to the config's
  *                                  directory are joined with it); exit 1 if
- *                                  the config is bad or an image is missing
- *                                  or larger than its region.
+ *                                  the config is bad or an image is missing,
+ *                                  larger than its region or overlapping
+ *                                  another image.
  *
  * Uses the same parser and schema code as the hypervisor (built with
  * -DAX_HOST), so a config accepted here is accepted at run time. */
@@ -109,23 +111,37 @@ static void image_file(const char *config, const char *img, char *out, size_t si
         snprintf(out, size, "%.*s/%s", (int)(slash - config), config, img);
 }
 
-enum image_state { IMG_OK, IMG_MISSING, IMG_TOO_BIG };
-
-/* Checks one "memory" image on disk: exists, is a file, fits its region. */
-static enum image_state check_image_file(const char *config, const struct vm_config *cfg,
-                                         enum vm_image_kind k, char *file, size_t size)
+/* Resolves and sizes every "memory" image: missing ones are reported
+ * (as warnings when `warn_only`), then sizes go through
+ * vmconfig_check_layout (each fits its region, none overlap). Returns the
+ * number of problems that are errors. */
+static int check_image_files(const char *config, const struct vm_config *cfg, bool warn_only,
+                             char files[VM_IMG_COUNT][4096])
 {
-    struct stat st;
+    uint64_t sizes[VM_IMG_COUNT] = { 0 };
     struct vmconfig_errors errs = { 0 };
-    image_file(config, cfg->images[k].path, file, size);
-    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
-        return IMG_MISSING;
-    if (vmconfig_check_image(cfg, k, (uint64_t)st.st_size, &errs)) {
+    int bad = 0;
+    for (int k = 0; k < VM_IMG_COUNT; k++) {
+        struct stat st;
+        if (!cfg->images[k].has_path)
+            continue;
+        image_file(config, cfg->images[k].path, files[k], sizeof(files[k]));
+        if (stat(files[k], &st) != 0 || !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "%s: %s%s image \"%s\" not found (looked for %s)\n", config,
+                    warn_only ? "warning: " : "", vmconfig_image_name(k), cfg->images[k].path,
+                    files[k]);
+            bad += !warn_only;
+            continue;
+        }
+        /* An empty file still occupies its load address for overlap checks. */
+        sizes[k] = st.st_size > 0 ? (uint64_t)st.st_size : 1;
+    }
+    if (vmconfig_check_layout(cfg, sizes, &errs)) {
         for (unsigned i = 0; i < errs.count; i++)
             fprintf(stderr, "%s\n", errs.msg[i]);
-        return IMG_TOO_BIG;
+        bad += (int)errs.total;
     }
-    return IMG_OK;
+    return bad;
 }
 
 static void print_size(uint64_t v)
@@ -222,34 +238,24 @@ static void print_summary(const char *path, const struct vm_config *c)
     printf("; interrupt mode %s.\n", vmconfig_irq_mode_name(c->irq_mode));
 }
 
-static int cmd_check(int n, char **files)
+static int cmd_check(int n, char **paths)
 {
     static struct vm_config cfg;
     static struct vmconfig_errors errs;
+    static char files[VM_IMG_COUNT][4096];
     int bad = 0;
     for (int i = 0; i < n; i++) {
-        if (load_config(files[i], &cfg, &errs)) {
+        if (load_config(paths[i], &cfg, &errs)) {
             bad = 1;
             continue;
         }
-        bool ok = true;
-        if (cfg.image_location == VM_IMAGE_IN_MEMORY) {
-            for (int k = 0; k < VM_IMG_COUNT; k++) {
-                char file[4096];
-                if (!cfg.images[k].has_path)
-                    continue;
-                enum image_state st = check_image_file(files[i], &cfg, k, file, sizeof(file));
-                if (st == IMG_MISSING)
-                    fprintf(stderr, "%s: warning: %s image \"%s\" not found (looked for %s)\n",
-                            files[i], vmconfig_image_name(k), cfg.images[k].path, file);
-                else if (st == IMG_TOO_BIG)
-                    ok = false;
-            }
-        }
-        if (ok)
-            print_summary(files[i], &cfg);
-        else
+        /* "fs" images live on the guest disk, not next to the config. */
+        if (cfg.image_location == VM_IMAGE_IN_MEMORY &&
+            check_image_files(paths[i], &cfg, true, files)) {
             bad = 1;
+            continue;
+        }
+        print_summary(paths[i], &cfg);
     }
     return bad;
 }
@@ -263,18 +269,7 @@ static int cmd_images(const char *path)
         return 1;
     if (cfg.image_location != VM_IMAGE_IN_MEMORY)
         return 0;
-    int bad = 0;
-    for (int k = 0; k < VM_IMG_COUNT; k++) {
-        if (!cfg.images[k].has_path)
-            continue;
-        enum image_state st = check_image_file(path, &cfg, k, files[k], sizeof(files[k]));
-        if (st == IMG_MISSING)
-            fprintf(stderr, "%s: %s image \"%s\" not found (looked for %s)\n", path,
-                    vmconfig_image_name(k), cfg.images[k].path, files[k]);
-        if (st != IMG_OK)
-            bad = 1;
-    }
-    if (bad)
+    if (check_image_files(path, &cfg, false, files))
         return 1;
     for (int k = 0; k < VM_IMG_COUNT; k++) {
         if (cfg.images[k].has_path)

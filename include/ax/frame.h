@@ -91,6 +91,10 @@ paddr_t frame_alloc_pages_zeroed(size_t n);
 int frame_free(paddr_t pa, unsigned order);
 int frame_free_pages(paddr_t pa, size_t n);
 
+/* Is the page holding pa part of an allocated block? Lets callers vet a
+ * pointer before reading through it. */
+bool frame_is_allocated(paddr_t pa);
+
 /* Smallest order whose block holds n pages (n >= 1), or -1 if none does. */
 int frame_order_of_pages(size_t n);
 

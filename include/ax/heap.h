@@ -5,8 +5,9 @@
  * Every result is 16-byte aligned. Slabs are taken from the frame allocator
  * when needed and given back as soon as they are empty, so the heap holds no
  * frames it does not use. kfree() of a pointer the heap did not hand out
- * (or of one already freed) is detected by per-page magic words and
- * per-object allocation bits and rejected without touching heap state; it
+ * (or of one already freed) is detected (the page must be an allocated
+ * frame, then per-page magic words and per-object allocation bits must
+ * match) and rejected without touching heap state; it
  * is counted in heap_stats().bad_frees and reported to the error hook.
  * Freestanding: needs only the frame allocator and memset/memcpy. */
 #ifndef AX_HEAP_H

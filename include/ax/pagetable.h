@@ -87,7 +87,8 @@ struct pt_env {
     /* Optional (NULL = none). Called after a live entry covering
      * [va, va + size) was made invalid, before its replacement is written
      * (block split) or what it pointed to is freed (table page). Target:
-     * DSB; TLBI by VA/IPA for the range (or all); DSB. */
+     * DSB; TLBI by VA/IPA for the range (or all); DSB. The table is
+     * mid-update: the hook may pt_query it but must not change it. */
     void (*invalidate)(void *ctx, vaddr_t va, uint64_t size);
     /* Optional. Orders the stores that filled a new table page before the
      * store linking it (aarch64: DSB ISHST). */
@@ -141,8 +142,9 @@ int pt_query(const struct pagetable *pt, vaddr_t va, paddr_t *pa,
 
 /* Sets the attributes of every mapping in [va, va + size), splitting blocks
  * at the ends. -AX_ENOENT if any part is unmapped (nothing changed),
- * -AX_EINVAL, -AX_ENOMEM (no translation changed). A change of memory type
- * (PT_DEVICE / PT_NC) goes break-before-make through env.invalidate. */
+ * -AX_EINVAL, -AX_ENOMEM (no translation changed). Permissions change in
+ * place; a change of memory type (PT_DEVICE / PT_NC) goes break-before-make
+ * through env.invalidate when it is set. */
 int pt_protect(struct pagetable *pt, vaddr_t va, uint64_t size,
                uint32_t attrs);
 

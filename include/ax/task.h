@@ -6,6 +6,7 @@
 #ifndef AX_TASK_H
 #define AX_TASK_H
 
+#include "ax/axhal.h"
 #include "ax/list.h"
 #include "ax/spinlock.h"
 #include "ax/types.h"
@@ -45,7 +46,12 @@ struct task {
     struct list_head wq_node;   /* wait queue */
     struct list_head sleep_node;
     uint64_t wake_at_ns;
+    unsigned sleep_cpu;         /* whose sleeper list sleep_node is on */
     struct wait_queue exit_wq;
+    /* Called on this task's CPU, interrupts off, just before it is switched
+     * out (vCPU tasks save guest state here). */
+    void (*switch_out)(struct task *t);
+    void *owner;                /* e.g. the struct vcpu a vCPU task runs */
     /* statistics */
     uint64_t slice_start_ns;
     uint64_t run_ns;
@@ -62,6 +68,9 @@ NORETURN void sched_idle_loop(void);
 /* Create a task; it is runnable at once. affinity 0 means all CPUs.
  * Returns NULL when out of memory. */
 struct task *task_spawn(const char *name, void (*entry)(void *), void *arg, uint64_t affinity);
+/* The same with a switch-out hook and an owner set before it first runs. */
+struct task *task_spawn_owned(const char *name, void (*entry)(void *), void *arg, uint64_t affinity,
+                              void (*switch_out)(struct task *), void *owner);
 /* Wait for a task to exit and free it. */
 void task_join(struct task *t);
 NORETURN void task_exit(void);
@@ -94,6 +103,26 @@ void wq_wake_all(struct wait_queue *wq);
             schedule();                      \
             wq_finish(wq);                   \
         }                                    \
+    } while (0)
+
+/* Like wait_event, but gives up at deadline_ns (absolute, timer_now_ns()
+ * time base; 0 = no deadline). */
+void wq_arm_deadline(uint64_t deadline_ns);
+void wq_disarm_deadline(void);
+#define wait_event_deadline(wq, cond, deadline_ns)                                   \
+    do {                                                                             \
+        uint64_t __dl = (deadline_ns);                                               \
+        while (!(cond) && (__dl == 0 || timer_now_ns() < __dl)) {                    \
+            wq_prepare(wq);                                                          \
+            if (__dl)                                                                \
+                wq_arm_deadline(__dl);                                               \
+            if (cond)                                                                \
+                wq_cancel(wq);                                                       \
+            schedule();                                                              \
+            if (__dl)                                                                \
+                wq_disarm_deadline();                                                \
+            wq_finish(wq);                                                           \
+        }                                                                            \
     } while (0)
 
 struct sched_stats {

@@ -10,7 +10,9 @@
  * One deliberate extension: hexadecimal, octal and binary integers may use
  * the full unsigned 64-bit range (guest addresses such as
  * 0xffff_0000_0000_0000 would not fit TOML's signed 64-bit integers).
- * Decimal integers must fit int64_t as TOML requires.
+ * Decimal integers must fit int64_t as TOML requires. Inside multi-line
+ * strings CRLF is normalized to LF (TOML allows either), so a config's
+ * strings do not depend on how its line endings were saved.
  *
  * The parser never calls malloc: every node and decoded string comes from a
  * caller-provided arena, and running out of it fails cleanly with

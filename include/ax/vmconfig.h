@@ -145,7 +145,7 @@ struct vm_pt_address {
     uint64_t gpa, size;
 };
 
-/* About 10 KiB: keep it off small stacks. */
+/* About 14 KiB: keep it off small stacks. */
 struct vm_config {
     char source[VMCONFIG_SOURCE_LEN]; /* file name given to vmconfig_parse */
 
@@ -176,7 +176,8 @@ struct vm_config {
 
 /* Parses and validates one config. filename is used in messages (pass the
  * path as the user wrote it). The TOML tree is built in arena (64 KiB is
- * ample for real configs); out is fully overwritten. Returns 0, or
+ * ample for real configs) and is not needed afterwards; out is fully
+ * overwritten (and only meaningful on success). Returns 0, or
  * -AX_EINVAL with errs listing every problem, or -AX_ENOMEM when the arena
  * is too small (also reported in errs). errs may be NULL. */
 int vmconfig_parse(const char *filename, const char *text, size_t len,
@@ -189,6 +190,13 @@ int vmconfig_parse(const char *filename, const char *text, size_t len,
  * not fit ("... image is larger than its region ...", added to errs). */
 int vmconfig_check_image(const struct vm_config *cfg, enum vm_image_kind which, uint64_t size,
                          struct vmconfig_errors *errs);
+
+/* vmconfig_check_image() for every image with a non-zero size in sizes[]
+ * (indexed by enum vm_image_kind; 0 = absent / unknown, skipped), then
+ * checks that no two of those images overlap once loaded. Returns 0 or
+ * -AX_ERANGE with every problem added to errs. */
+int vmconfig_check_layout(const struct vm_config *cfg, const uint64_t sizes[VM_IMG_COUNT],
+                          struct vmconfig_errors *errs);
 
 /* Index of the RAM region containing [addr, addr + size) (size 0 = just
  * addr), or -1. */

@@ -396,12 +396,7 @@ int pt_init_bits(struct pagetable *pt, const struct pt_format *fmt,
 int pt_init(struct pagetable *pt, const struct pt_format *fmt,
             const struct pt_env *env)
 {
-    if (!fmt) {
-        if (pt)
-            pt->root = PT_PADDR_NONE;
-        return -AX_EINVAL;
-    }
-    return pt_init_bits(pt, fmt, fmt->va_bits, env);
+    return pt_init_bits(pt, fmt, fmt ? fmt->va_bits : 0, env);
 }
 
 /* The largest leaf for the next step of a mapping. */

@@ -707,6 +707,23 @@ int frame_free(paddr_t pa, unsigned order)
 
 /* ---- introspection ---------------------------------------------------- */
 
+bool frame_is_allocated(paddr_t pa)
+{
+    uint64_t pfn = pa >> FRAME_SHIFT;
+    bool yes = false;
+    unsigned long flags = spin_lock_irqsave(&fa.lock);
+    activate();
+    for (unsigned i = 0; i < fa.nranges; i++) {
+        const struct frame_range *r = &fa.ranges[i];
+        uint64_t h;
+        unsigned k;
+        if (r->state == RANGE_LIVE && pfn >= r->base && pfn < r->end)
+            yes = block_at(r, pfn, &h, &k) == BLOCK_ALLOC;
+    }
+    spin_unlock_irqrestore(&fa.lock, flags);
+    return yes;
+}
+
 void frame_stats(struct frame_stats *st)
 {
     unsigned long flags = spin_lock_irqsave(&fa.lock);

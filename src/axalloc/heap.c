@@ -187,7 +187,10 @@ static enum owner owner_of(const void *p, struct owner_info *o)
     uintptr_t page = addr & ~(uintptr_t)(FRAME_SIZE - 1);
     size_t off = addr - page;
     o->kind = OWN_NONE;
-    if (addr == 0 || (addr & (HEAP_ALIGN - 1)))
+    /* Never read through a pointer into memory that is not an allocated
+     * frame: it may be unmapped, or a device. */
+    if (addr == 0 || (addr & (HEAP_ALIGN - 1)) ||
+        !frame_is_allocated(frame_paddr((const void *)page)))
         return OWN_NONE;
     uint32_t magic = *(const uint32_t *)page;
     if (off == LARGE_HDR && magic == (LARGE_MAGIC ^ page_tag(page))) {
@@ -341,7 +344,7 @@ void *krealloc(void *p, size_t size)
         return NULL;
     }
     if (size <= have)
-        return p;
+        return p; /* shrinking keeps the block: frames are not split */
     void *n = kmalloc(size);
     if (n == NULL)
         return NULL;

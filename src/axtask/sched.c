@@ -272,6 +272,8 @@ void schedule(void)
         next->nr_switches++;
         rq->stats.nr_switches++;
         rq->prev = prev;
+        if (prev->switch_out)
+            prev->switch_out(prev);
         arch_context_switch(&prev->ctx, &next->ctx);
         /* back on prev, possibly on another CPU */
         finish_switch(this_rq());
@@ -301,6 +303,12 @@ void task_exit(void)
 
 struct task *task_spawn(const char *name, void (*entry)(void *), void *arg, uint64_t affinity)
 {
+    return task_spawn_owned(name, entry, arg, affinity, NULL, NULL);
+}
+
+struct task *task_spawn_owned(const char *name, void (*entry)(void *), void *arg, uint64_t affinity,
+                              void (*switch_out)(struct task *), void *owner)
+{
     struct task *t = kzalloc(sizeof(*t));
     if (!t)
         return NULL;
@@ -316,6 +324,8 @@ struct task *task_spawn(const char *name, void (*entry)(void *), void *arg, uint
     t->entry = entry;
     t->arg = arg;
     t->stack = stack;
+    t->switch_out = switch_out;
+    t->owner = owner;
     uint64_t all = cpu_count() >= 64 ? ~0ULL : ((1ULL << cpu_count()) - 1);
     t->affinity = (affinity ? affinity : CPUMASK_ALL) & all;
     if (!t->affinity)
@@ -376,6 +386,7 @@ void task_sleep_ns(uint64_t ns)
     struct task *t = rq->curr;
     uint64_t now = timer_now_ns();
     t->wake_at_ns = now + (ns ? ns : 1);
+    t->sleep_cpu = cpu_id();
     spin_lock(&rq->lock);
     struct list_head *pos;
     list_for_each(pos, &rq->sleepers) {
@@ -387,6 +398,37 @@ void task_sleep_ns(uint64_t ns)
     spin_unlock(&rq->lock);
     schedule();
     arch_irq_restore(flags);
+}
+
+/* Put the current (BLOCKED) task on this CPU's sleeper list too, so the
+ * timer wakes it at deadline_ns if nothing else does first. */
+void wq_arm_deadline(uint64_t deadline_ns)
+{
+    unsigned long flags = arch_irq_save();
+    struct runqueue *rq = this_rq();
+    struct task *t = rq->curr;
+    t->wake_at_ns = deadline_ns;
+    t->sleep_cpu = cpu_id();
+    spin_lock(&rq->lock);
+    struct list_head *pos;
+    list_for_each(pos, &rq->sleepers) {
+        if (list_entry(pos, struct task, sleep_node)->wake_at_ns > deadline_ns)
+            break;
+    }
+    list_insert_between(&t->sleep_node, pos->prev, pos);
+    rq_program_timer(rq, timer_now_ns());
+    spin_unlock(&rq->lock);
+    arch_irq_restore(flags);
+}
+
+void wq_disarm_deadline(void)
+{
+    struct task *t = task_current();
+    struct runqueue *rq = &runqueues[t->sleep_cpu];
+    unsigned long flags = spin_lock_irqsave(&rq->lock);
+    if (list_linked(&t->sleep_node))
+        list_del(&t->sleep_node);
+    spin_unlock_irqrestore(&rq->lock, flags);
 }
 
 void sched_timer_irq(void)
@@ -407,7 +449,8 @@ void sched_timer_irq(void)
         spin_unlock(&rq->lock);
         if (!t)
             break;
-        task_wake_from(t, TASK_SLEEPING);
+        if (!task_wake_from(t, TASK_SLEEPING))
+            task_wake_from(t, TASK_BLOCKED); /* a timed wait ran out */
     }
     spin_lock(&rq->lock);
     if (rq->nr_ready > 0 &&

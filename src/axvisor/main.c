@@ -1,6 +1,8 @@
 /* axvisor top level: bring the machine up, run the boot self-checks, start
  * the VMs (later issues), and power off when the last one stops. */
 #include "ax/axhal.h"
+#include "ax/builtin.h"
+#include "ax/vm.h"
 #include "ax/cmdline.h"
 #include "ax/frame.h"
 #include "ax/heap.h"
@@ -8,6 +10,8 @@
 #include "ax/selftest.h"
 #include "ax/task.h"
 #include "ax/version.h"
+
+void hv_set_boot_info(const struct boot_info *bi);
 
 static unsigned cpus_online;
 static const char *cmdline = "";
@@ -88,7 +92,13 @@ static void init_task(void *arg)
         log_info("boot self-checks: all passed");
     if (cmdline_is(cmdline, "hv.test", "fault"))
         test_fault();
-    log_info("nothing left to run; powering off");
+    unsigned started = builtin_vms_start();
+    if (started) {
+        vm_manager_run();
+        log_info("all VMs have stopped; powering off");
+    } else {
+        log_info("no VM to run; powering off");
+    }
     power_off();
 }
 
@@ -110,6 +120,7 @@ void hv_main(struct boot_info *bi)
     log_info("AxVisor-C %s for %s, built %s", ax_version, arch_name(), ax_build_date);
     if (*cmdline)
         log_info("command line: %s", cmdline);
+    hv_set_boot_info(bi);
     memory_init(bi);
     int err = arch_init_late();
     if (err)

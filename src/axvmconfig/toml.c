@@ -470,7 +470,9 @@ static int check_text(struct parser *p)
             } else if (c == 0) {
                 return fail(p, i, "NUL byte in the input");
             } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
-                return fail(p, i, "control character 0x%x is not allowed (use an escape in strings)", c);
+                return fail(p, i,
+                            "control character 0x%x is not allowed (use an escape in strings)",
+                            c);
             }
             i++;
             continue;
@@ -797,8 +799,9 @@ static NOINLINE int parse_bare_value(struct parser *p, struct toml_node *n)
     if (token_is(b, bl, "inf") || token_is(b, bl, "nan"))
         return fail(p, start, "floating-point numbers are not supported in VM configs");
     if (bl == 0 || b[0] < '0' || b[0] > '9')
-        return fail(p, start, "expected a value (string, integer, boolean, array or inline table), found '%.*s%s'",
-                    shown, t, more);
+        return fail(p, start,
+                    "expected a value (string, integer, boolean, array or inline table), "
+                    "found '%.*s%s'", shown, t, more);
     uint64_t mag;
     n->type = TOML_INT;
     if (bl > 1 && b[0] == '0' && (b[1] == 'x' || b[1] == 'o' || b[1] == 'b')) {
@@ -983,7 +986,8 @@ static NOINLINE struct toml_node *resolve_dotted(struct parser *p, struct toml_n
             return NULL;
         } else if (!(c->flags & F_DOTTED)) {
             fail(p, p->parts[i].pos,
-                 "cannot add keys to table '%s' with a dotted key: it is defined by a [header] (line %u)",
+                 "cannot add keys to table '%s' with a dotted key: it is defined by a "
+                 "[header] (line %u)",
                  parts_repr(p, i + 1, path, sizeof(path)), c->line);
             return NULL;
         }

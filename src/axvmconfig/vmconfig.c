@@ -80,7 +80,8 @@ static const char *article(int type)
     }
 }
 
-static void err_type(struct ctx *c, const struct toml_node *n, const char *key, const char *expected)
+static void err_type(struct ctx *c, const struct toml_node *n, const char *key,
+                     const char *expected)
 {
     err_at(c, n->line, key, "expected %s, found %s", expected, toml_type_name(n->type));
 }
@@ -428,7 +429,8 @@ static void parse_kernel(struct ctx *c, const struct toml_node *t)
         if (str_is(n, "memory"))
             cfg->image_location = VM_IMAGE_IN_MEMORY;
         else if (!str_is(n, "fs"))
-            err_at(c, n->line, "kernel.image_location", "expected \"memory\" or \"fs\", found \"%s\"",
+            err_at(c, n->line, "kernel.image_location",
+                   "expected \"memory\" or \"fs\", found \"%s\"",
                    toml_key_repr(shown, sizeof(shown), n->v.str.ptr, n->v.str.len));
     }
     parse_image(c, t, VM_IMG_KERNEL, "kernel_path", "kernel_load_addr", true);
@@ -586,7 +588,8 @@ static void parse_irq_mode(struct ctx *c, const struct toml_node *n)
     char shown[64];
     err_at(c, n->line, "devices.interrupt_mode",
            "expected \"no_irq\", \"emulated\" or \"passthrough\" (or \"no\", \"none\", \"emu\", "
-           "\"pt\"), found \"%s\"", toml_key_repr(shown, sizeof(shown), n->v.str.ptr, n->v.str.len));
+           "\"pt\"), found \"%s\"",
+           toml_key_repr(shown, sizeof(shown), n->v.str.ptr, n->v.str.len));
 }
 
 static void parse_devices(struct ctx *c, const struct toml_node *t)
@@ -692,8 +695,8 @@ static void validate_regions(struct ctx *c)
             continue;
         }
         if (!(r->flags & (VM_MEM_READ | VM_MEM_WRITE | VM_MEM_EXECUTE)))
-            err_at(c, c->ln.region[i], key, "expected flags granting access (R=0x1 W=0x2 X=0x4), found 0x%x",
-                   r->flags);
+            err_at(c, c->ln.region[i], key,
+                   "expected flags granting access (R=0x1 W=0x2 X=0x4), found 0x%x", r->flags);
         for (uint32_t j = 0; j < i; j++) {
             const struct vm_mem_region *o = &cfg->regions[j];
             uint64_t olast;
@@ -731,8 +734,9 @@ static void validate_devices(struct ctx *c)
         uint64_t last;
         keyf(key, sizeof(key), "devices.emu_devices[%u]", i);
         if (!range_last(d->gpa, d->size, &last)) {
-            err_at(c, c->ln.emu[i], key, d->size ? "window 0x%llx + 0x%llx wraps around"
-                                                 : "window 0x%llx + 0x%llx is empty (expected a non-zero size)",
+            err_at(c, c->ln.emu[i], key,
+                   d->size ? "window 0x%llx + 0x%llx wraps around"
+                           : "window 0x%llx + 0x%llx is empty (expected a non-zero size)",
                    ULL(d->gpa), ULL(d->size));
             continue;
         }
@@ -762,7 +766,8 @@ static void validate_devices(struct ctx *c)
         keyf(key, sizeof(key), "devices.passthrough_devices[%u]", i);
         if (!range_last(d->gpa, d->size, &last) || !range_last(d->hpa, d->size, &last))
             err_at(c, c->ln.pt_dev[i], key,
-                   "expected a non-empty window that does not wrap, found gpa 0x%llx hpa 0x%llx size 0x%llx",
+                   "expected a non-empty window that does not wrap, found gpa 0x%llx "
+                   "hpa 0x%llx size 0x%llx",
                    ULL(d->gpa), ULL(d->hpa), ULL(d->size));
     }
     for (uint32_t i = 0; i < cfg->pt_addr_num; i++) {
@@ -850,6 +855,38 @@ int vmconfig_check_image(const struct vm_config *cfg, enum vm_image_kind which, 
         return -AX_ERANGE;
     }
     return 0;
+}
+
+int vmconfig_check_layout(const struct vm_config *cfg, const uint64_t sizes[VM_IMG_COUNT],
+                          struct vmconfig_errors *errs)
+{
+    int rc = 0;
+    for (int k = 0; k < VM_IMG_COUNT; k++) {
+        if (sizes[k] && vmconfig_check_image(cfg, k, sizes[k], errs) == -AX_ERANGE)
+            rc = -AX_ERANGE;
+    }
+    if (rc)
+        return rc; /* overlaps of images that do not fit would only add noise */
+    for (int k = 0; k < VM_IMG_COUNT; k++) {
+        const struct vm_image *a = &cfg->images[k];
+        if (!sizes[k] || !a->has_load_addr)
+            continue;
+        for (int j = 0; j < k; j++) {
+            const struct vm_image *b = &cfg->images[j];
+            if (!sizes[j] || !b->has_load_addr)
+                continue;
+            /* Both fit their regions, so neither range wraps. */
+            uint64_t a_last = a->load_addr + (sizes[k] - 1), b_last = b->load_addr + (sizes[j] - 1);
+            if (ranges_overlap(a->load_addr, a_last, b->load_addr, b_last)) {
+                vmconfig_add_error(errs, "%s: %s image [0x%llx, 0x%llx] overlaps %s image "
+                                         "[0x%llx, 0x%llx]",
+                                   cfg->source, image_names[k], ULL(a->load_addr), ULL(a_last),
+                                   image_names[j], ULL(b->load_addr), ULL(b_last));
+                rc = -AX_ERANGE;
+            }
+        }
+    }
+    return rc;
 }
 
 const char *vmconfig_image_name(enum vm_image_kind which)

@@ -90,6 +90,25 @@ static void check_accepted(const uint8_t *data, size_t size)
         int rc = vmconfig_check_image(&cfg, k, any, NULL);
         check(rc == (any <= room ? 0 : -AX_ERANGE), "image check consistent");
     }
+    /* Layout with input-derived sizes: success means fits and disjoint. */
+    uint64_t sizes[VM_IMG_COUNT] = { 0 };
+    for (int k = 0; k < VM_IMG_COUNT && size >= (size_t)(k + 1) * 4; k++)
+        sizes[k] = (uint64_t)data[size - 1 - k] << (data[k] % 40);
+    struct vmconfig_errors le = { 0 };
+    if (vmconfig_check_layout(&cfg, sizes, &le) == 0) {
+        for (int k = 0; k < VM_IMG_COUNT; k++) {
+            if (!sizes[k] || !cfg.images[k].has_load_addr)
+                continue;
+            check(vmconfig_find_ram(&cfg, cfg.images[k].load_addr, sizes[k]) >= 0, "layout fits");
+            for (int j = 0; j < k; j++) {
+                if (sizes[j] && cfg.images[j].has_load_addr)
+                    check(!overlap(cfg.images[k].load_addr, sizes[k], cfg.images[j].load_addr,
+                                   sizes[j]), "layout disjoint");
+            }
+        }
+    } else {
+        check(le.count >= 1, "layout error reported");
+    }
     check(cfg.emu_num <= VMCONFIG_MAX_EMU_DEVS, "emu count");
     for (uint32_t i = 0; i < cfg.emu_num; i++) {
         const struct vm_emu_device *d = &cfg.emu_devices[i];

@@ -117,7 +117,8 @@ static void test_add_range_errors(void **state)
     assert_int_equal(frame_add_range(PA(100), 4000), -AX_EINVAL); /* no whole page */
     assert_int_equal(frame_add_range(0, FRAME_SIZE), -AX_EINVAL);  /* only pa 0 */
     assert_int_equal(frame_add_range(PA(MiB(1)), MiB(1)), 0);
-    assert_int_equal(frame_add_range(PA(MiB(1) + MiB(1) - 1), MiB(1)), 0); /* trimmed: touches only */
+    /* Trimmed inward, so it only touches the previous range. */
+    assert_int_equal(frame_add_range(PA(MiB(1) + MiB(1) - 1), MiB(1)), 0);
     assert_int_equal(frame_add_range(PA(MiB(1) + 5 * FRAME_SIZE), FRAME_SIZE), -AX_EEXIST);
     assert_int_equal(frame_add_range(PA(0), MiB(1) + FRAME_SIZE + 1), -AX_EEXIST);
     int rc = 0;
@@ -351,7 +352,12 @@ static void test_double_and_bad_free(void **state)
     assert_int_equal(st1.used_pages, st0.used_pages);
     assert_int_equal(frame_check(), 0);
 
+    assert_true(frame_is_allocated(a + 3 * FRAME_SIZE + 5));
+    assert_false(frame_is_allocated(a + 4 * FRAME_SIZE));
+    assert_false(frame_is_allocated(PA(0)));     /* bitmaps */
+    assert_false(frame_is_allocated(PA(MiB(8)))); /* unmanaged */
     assert_int_equal(frame_free(a, 2), 0);
+    assert_false(frame_is_allocated(a));
     assert_int_equal(frame_free(a, 2), -AX_ENOENT); /* double free */
     assert_int_equal(frame_free(b, 0), 0);
     assert_int_equal(frame_free(b, 0), -AX_ENOENT);
@@ -468,6 +474,30 @@ static void test_dropped_and_late_ranges(void **state)
     assert_true(big >= PA(MiB(8)) && big < PA(MiB(16)));
     assert_int_equal(frame_free(big, 10), 0);
     assert_int_equal(frame_free(a, 0), 0);
+    assert_int_equal(frame_check(), 0);
+}
+
+static void test_metadata_split_when_no_room(void **state)
+{
+    (void)state;
+    /* Each range keeps only single free pages (0 and 2), so the bitmaps of
+     * both (two pages together) cannot share one carve: each range holds
+     * its own in page 0 and page 2 stays allocatable. */
+    assert_int_equal(frame_add_range(PA(0), MiB(16)), 0);
+    assert_int_equal(frame_add_range(PA(MiB(16)), MiB(16)), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t base = i * MiB(16);
+        assert_int_equal(frame_reserve(PA(base + FRAME_SIZE), FRAME_SIZE), 0);
+        assert_int_equal(frame_reserve(PA(base + 3 * FRAME_SIZE), MiB(16) - 3 * FRAME_SIZE), 0);
+    }
+    struct frame_stats st = stats();
+    assert_int_equal(st.ranges, 2);
+    assert_int_equal(st.meta_bytes, 2 * FRAME_SIZE);
+    assert_int_equal(st.total_pages, 2);
+    paddr_t a = frame_alloc(0), b = frame_alloc(0);
+    assert_true((a == PA(2 * FRAME_SIZE) && b == PA(MiB(16) + 2 * FRAME_SIZE)) ||
+                (b == PA(2 * FRAME_SIZE) && a == PA(MiB(16) + 2 * FRAME_SIZE)));
+    assert_int_equal(frame_alloc(0), 0);
     assert_int_equal(frame_check(), 0);
 }
 
@@ -729,13 +759,16 @@ static void test_heap_bad_free(void **state)
     assert_int_equal(heap_free(big + 16), -AX_EINVAL);
     assert_int_equal(heap_free((uint8_t *)frame_ptr(raw) + 64), -AX_EINVAL); /* not heap */
     assert_int_equal(heap_free((uint8_t *)frame_ptr(raw) + 16), -AX_EINVAL);
+    uint64_t local[4] __attribute__((aligned(16))) = {0};
+    assert_int_equal(heap_free(local), -AX_EINVAL);    /* unmanaged memory: never read */
+    assert_int_equal(heap_free((void *)(uintptr_t)16), -AX_EINVAL);
     assert_int_equal(heap_free(a), 0);
     assert_int_equal(heap_free(a), -AX_EINVAL);       /* double free */
     assert_int_equal(heap_free(big), 0);
     assert_int_equal(heap_free(big), -AX_EINVAL);     /* double free of large */
     assert_null(krealloc(a, 100));                    /* stale pointer */
-    assert_int_equal(hook_calls, 9);
-    assert_int_equal(hstats().bad_frees, 9);
+    assert_int_equal(hook_calls, 11);
+    assert_int_equal(hstats().bad_frees, 11);
     assert_int_equal(hstats().live_allocs, 1);
     verify(b, 64, 9);
     assert_int_equal(heap_check(), 0);
@@ -943,6 +976,7 @@ int main(void)
         cmocka_unit_test_setup(test_reserve_after_use, reset),
         cmocka_unit_test_setup(test_reserve_table_full, reset),
         cmocka_unit_test_setup(test_dropped_and_late_ranges, reset),
+        cmocka_unit_test_setup(test_metadata_split_when_no_room, reset),
         cmocka_unit_test_setup(test_free_list_damage_recovered, reset),
         cmocka_unit_test_setup(test_check_catches_bitmap_damage, reset),
         cmocka_unit_test_setup(test_heap_small_sizes, reset),

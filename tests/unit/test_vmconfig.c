@@ -568,6 +568,36 @@ static void test_check_image(void **state)
                         "t.toml: kernel.kernel_load_addr: 0x1000 is not inside a RAM region");
 }
 
+static void test_check_layout(void **state)
+{
+    (void)state;
+    /* Region 0x8000_0000 + 1 MiB: kernel, dtb at +512 KiB, ramdisk at +768 KiB. */
+    parse_good(with("dtb_path = \"d\"\ndtb_load_addr = 0x8008_0000\n"
+                    "ramdisk_path = \"r\"\nramdisk_load_addr = 0x800C_0000\n"));
+    uint64_t sizes[VM_IMG_COUNT] = { 0x80000, 0x40000, 0x40000, 0 };
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(vmconfig_check_layout(&cfg, sizes, &errs), 0);
+    assert_int_equal(errs.total, 0);
+    sizes[VM_IMG_KERNEL] = 0x80001; /* one byte into the DTB */
+    assert_int_equal(vmconfig_check_layout(&cfg, sizes, &errs), -AX_ERANGE);
+    assert_int_equal(errs.total, 1);
+    assert_string_equal(errs.msg[0], "t.toml: dtb image [0x80080000, 0x800bffff] overlaps kernel "
+                                     "image [0x80000000, 0x80080000]");
+    /* A size of 0 means "not loaded": no overlap with it. */
+    sizes[VM_IMG_DTB] = 0;
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(vmconfig_check_layout(&cfg, sizes, &errs), 0);
+    /* Too big for the region: reported alone, without follow-on overlaps. */
+    uint64_t big[VM_IMG_COUNT] = { 0x200000, 0x40000, 0x40001, 0 };
+    assert_int_equal(vmconfig_check_layout(&cfg, big, &errs), -AX_ERANGE);
+    assert_int_equal(errs.total, 2);
+    assert_non_null(strstr(errs.msg[0], "kernel image is larger than its region"));
+    assert_non_null(strstr(errs.msg[1], "ramdisk image is larger than its region"));
+    /* A size for an image without a load address is ignored. */
+    uint64_t bios[VM_IMG_COUNT] = { 1, 0, 0, 0x1000 };
+    assert_int_equal(vmconfig_check_layout(&cfg, bios, NULL), 0);
+}
+
 static void test_find_ram(void **state)
 {
     (void)state;
@@ -606,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors_reported),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_check_image),
+        cmocka_unit_test(test_check_layout),
         cmocka_unit_test(test_find_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,11 @@ static void percpu_set(unsigned cpu)
     write_sysreg(tpidr_el2, (uint64_t)(uintptr_t)&percpu[cpu]);
 }
 
+struct percpu_arch *this_percpu(void)
+{
+    return (struct percpu_arch *)(uintptr_t)read_sysreg(tpidr_el2);
+}
+
 unsigned cpu_id(void)
 {
     uint64_t p = read_sysreg(tpidr_el2);

@@ -20,6 +20,10 @@
 /* TCR_EL2: T0SZ=16 (48-bit), IRGN0/ORGN0 WBWA, SH0 inner, TG0 4K, RES1 23 and 31 */
 #define TCR_EL2_BASE ((16) | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23) | (1 << 31))
 
+/* struct guest_regs (arch/vcpu.h) and struct percpu_arch (platform.h) */
+#define GR_PC (31 * 8)
+#define PERCPU_GUEST_REGS 16
+
 /* trap frame layout (struct trap_frame in trap.h) */
 #define TF_SIZE 272
 #define TF_X30 240

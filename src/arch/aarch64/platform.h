@@ -14,9 +14,13 @@ _Static_assert(sizeof(struct trap_frame) == 272, "TF_SIZE in asm.h");
 struct percpu_arch {
     unsigned id;            /* must stay first: cpu_id() reads it */
     uint64_t mpidr;
+    void *guest_regs;       /* offset PERCPU_GUEST_REGS: the running guest's registers */
+    struct vcpu *loaded_vcpu; /* whose EL1/FP state is in this CPU's registers */
 };
+struct percpu_arch *this_percpu(void);
 
 extern struct fdt_platform platform;
+struct vcpu;
 
 void pl011_init(paddr_t base);
 void pl011_putc(char c);

@@ -59,6 +59,14 @@
     b       el2_trap_common
 .endm
 
+/* From a guest (lower EL, AArch64): back to guest_enter's caller. */
+.macro GUEST_VECTOR kind
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x0, #\kind
+    b       guest_exit
+.endm
+
     .section .text.vectors, "ax"
     .balign 0x800
     .globl  el2_vectors
@@ -71,10 +79,10 @@ el2_vectors:
     VECTOR 1, 1
     VECTOR 2, 1
     VECTOR 3, 1
-    VECTOR 0, 2
-    VECTOR 1, 2
-    VECTOR 2, 2
-    VECTOR 3, 2
+    GUEST_VECTOR 0
+    GUEST_VECTOR 1
+    GUEST_VECTOR 2
+    GUEST_VECTOR 3
     VECTOR 0, 3
     VECTOR 1, 3
     VECTOR 2, 3

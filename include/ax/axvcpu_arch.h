@@ -1,0 +1,38 @@
+/* The arch seam for vCPUs. Implemented per arch in src/arch/<arch>/. */
+#ifndef AX_AXVCPU_ARCH_H
+#define AX_AXVCPU_ARCH_H
+
+#include "ax/vcpu.h"
+
+struct vm;
+
+/* Per VM: stage-2 format, VMID, whatever the arch keeps per VM. */
+const struct pt_format *vm_arch_npt_format(unsigned *va_bits);
+int vm_arch_init(struct vm *vm);
+void vm_arch_destroy(struct vm *vm);   /* flush the VM's TLB entries */
+
+/* Reset a vCPU to its power-on state at entry with arg (x0 / a1 / rdi...). */
+void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
+/* Run the guest until an exit the backend cannot finish alone. Called from
+ * the vCPU task with interrupts enabled; returns with them enabled. */
+void vcpu_arch_run(struct vcpu *v, struct vcpu_exit *exit);
+/* Completing exits */
+void vcpu_arch_set_hc_result(struct vcpu *v, uint64_t val);
+void vcpu_arch_set_reg(struct vcpu *v, unsigned reg, uint64_t val);
+uint64_t vcpu_arch_get_reg(struct vcpu *v, unsigned reg);
+void vcpu_arch_advance_pc(struct vcpu *v);
+uint64_t vcpu_arch_pc(struct vcpu *v);
+/* An access to nothing: give the guest its arch's abort / fault. */
+/* Returns -AX_EFAULT when the guest keeps faulting at the same place
+ * (no usable handler): the caller then stops the VM. */
+int vcpu_arch_inject_fault(struct vcpu *v, const struct vcpu_exit *exit);
+/* Task switch hooks: save / restore the state that is not switched on
+ * every exit (EL1 system registers, FP). */
+void vcpu_arch_put(struct vcpu *v);
+void vcpu_arch_load(struct vcpu *v);
+/* CPU power answers that the arch ABI returns to the guest (e.g. PSCI). */
+void vcpu_arch_cpu_up_result(struct vcpu *v, int err);  /* 0, -AX_EBUSY (already on), -AX_EINVAL */
+/* Log the guest's registers (used when a VM is stopped for an error). */
+void vcpu_arch_dump(struct vcpu *v);
+
+#endif

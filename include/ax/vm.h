@@ -1,0 +1,97 @@
+/* axvm: one VM — configuration, lifecycle, vCPUs, address space, device
+ * bus — and the VM table. All lifecycle transitions (start, stop, reset,
+ * delete) are carried out by one manager task, so they never race each
+ * other; vCPUs and the shell only ask for them. */
+#ifndef AX_VM_H
+#define AX_VM_H
+
+#include "ax/addrspace.h"
+#include "ax/devbus.h"
+#include "ax/spinlock.h"
+#include "ax/task.h"
+#include "ax/types.h"
+#include "ax/vcpu.h"
+#include "ax/vmconfig.h"
+
+#define VM_MAX 16
+#define VM_MAX_VCPUS AX_MAX_CPUS
+#define VM_NAME_LEN 32
+
+enum vm_state {
+    VM_STATE_LOADING = 0,
+    VM_STATE_LOADED,     /* memory and images ready, vCPUs not running */
+    VM_STATE_RUNNING,
+    VM_STATE_SUSPENDED,
+    VM_STATE_STOPPING,
+    VM_STATE_STOPPED,
+};
+
+const char *vm_state_name(int state);
+
+/* An image the VM loads (from the hypervisor image or, later, the disk). */
+struct vm_blob {
+    const void *data;
+    size_t size;
+    uint64_t load_addr;
+    bool present;
+};
+
+struct vm {
+    unsigned id;
+    char name[VM_NAME_LEN];
+    int state;                       /* enum vm_state */
+    struct vm_config *cfg;
+    struct vm_blob images[VM_IMG_COUNT];
+    struct addrspace as;
+    struct devbus bus;
+    unsigned nvcpu;
+    struct vcpu *vcpus[VM_MAX_VCPUS];
+    unsigned vmid;                   /* stage-2 tag */
+    /* requests to the manager */
+    bool stop_req, reset_req;
+    const char *stop_reason;
+    unsigned resets;
+    unsigned vcpus_on;               /* powered-on vCPUs */
+    uint64_t start_ns;
+    /* console line buffer */
+    spinlock_t con_lock;
+    char con_line[200];
+    size_t con_len;
+    struct vm_arch_data {
+        uint64_t vttbr;
+    } arch;
+};
+
+/* Creating, starting, stopping. Each returns 0 or a negative AX_E* with a
+ * message in err. */
+struct vm *vm_create(struct vm_config *cfg, const struct vm_blob images[VM_IMG_COUNT], char *err,
+                     size_t errlen);
+int vm_start(struct vm *vm);
+/* Ask for a stop/reset from anywhere (a vCPU, the shell); the manager does it. */
+void vm_request_stop(struct vm *vm, const char *reason);
+void vm_request_reset(struct vm *vm);
+bool vm_should_exit(const struct vm *vm);  /* vCPUs poll this */
+
+/* The manager: runs in the init task until no VM is left. */
+void vm_manager_run(void);
+unsigned vm_running_count(void);
+struct vm *vm_by_id(unsigned id);
+
+/* Guest console: bytes from hypercalls and emulated UARTs, printed a line
+ * at a time with a "[vmID name]" prefix. */
+void vm_console_putc(struct vm *vm, char c);
+void vm_console_flush(struct vm *vm);
+
+/* vCPU power (PSCI / SBI HSM / INIT-SIPI all end here). */
+int vm_cpu_up(struct vm *vm, unsigned target, uint64_t entry, uint64_t arg);
+int vm_cpu_power_state(struct vm *vm, unsigned target); /* enum vcpu_power, -AX_EINVAL */
+
+/* Platform questions the VM layer asks the top level (src/axvisor/). */
+bool hv_range_is_host_ram(paddr_t base, uint64_t size);
+/* Map the regions of host DTB node `path` into the VM one to one. */
+int hv_passthrough_dtb_node(struct vm *vm, const char *path, char *err, size_t errlen);
+
+/* Hypercall dispatch (src/axvisor/hypercall.c). */
+int64_t hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t args[6]);
+
+#endif
