@@ -17,7 +17,7 @@ Q := @
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all run run-now test unit itest fuzz clean deps debug FORCE
+.PHONY: all run run-now bench test unit itest fuzz clean deps debug FORCE
 
 include mk/host.mk
 include mk/tools.mk

@@ -116,6 +116,10 @@ itest:
 	$(Q)set -e; for a in $(ITEST_ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all; done
 	$(Q)python3 tests/integration/run.py --arch $(ITEST_ARCHES) $(if $(ITEST_FILTER),--filter $(ITEST_FILTER))
 
+bench:
+	$(Q)scripts/deps.sh --quiet
+	$(Q)python3 scripts/bench.py $(ARCH)
+
 test:
 	$(Q)scripts/deps.sh --quiet
 	$(Q)scripts/test.sh $(ITEST_ARCHES)

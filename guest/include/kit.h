@@ -86,6 +86,8 @@ uint64_t kit_sleep_ns(uint64_t ns);
 
 /* This vCPU's index (aarch64: MPIDR_EL1.Aff0). */
 static inline unsigned kit_cpu_id(void);
+/* Its full hardware id, for messages (aarch64: MPIDR_EL1). */
+static inline uint64_t kit_cpu_hw_id(void);
 
 /* Results of the CPU calls; the values are PSCI's, other arches map to them. */
 enum {

@@ -392,6 +392,8 @@ int vm_start(struct vm *vm)
     vm->start_ns = timer_now_ns();
     __atomic_store_n(&vm->state, VM_STATE_RUNNING, __ATOMIC_RELEASE);
     __atomic_add_fetch(&running_vms, 1, __ATOMIC_ACQ_REL);
+    log_info("vm%u (%s): starting, %u vCPU(s), entry %#llx", vm->id, vm->name, vm->nvcpu,
+             (unsigned long long)vm->cfg->entry_point);
     for (unsigned i = 0; i < vm->nvcpu; i++) {
         struct vcpu *v = vm->vcpus[i];
         char name[TASK_NAME_LEN];
@@ -403,8 +405,6 @@ int vm_start(struct vm *vm)
             return -AX_ENOMEM;
         }
     }
-    log_info("vm%u (%s): started, %u vCPU(s), entry %#llx", vm->id, vm->name, vm->nvcpu,
-             (unsigned long long)vm->cfg->entry_point);
     return 0;
 }
 

@@ -8,8 +8,13 @@ anywhere. expect_exit: QEMU's exit status when the machine powers itself off
 
 class Test:
     def __init__(self, name, arch, steps, smp=1, mem="2G", gic=3, cmdline="",
-                 qemu_args=(), forbid=None, expect_exit=0, timeout=60, checks=()):
+                 qemu_args=(), forbid=None, expect_exit=0, timeout=60, checks=(),
+                 vm_configs=(), image_name=None, build_fails=False):
         self.name = name
+        self.vm_configs = list(vm_configs)
+        # tests with the same VM set share one image
+        self.image_name = image_name or (name if vm_configs or build_fails else "novm")
+        self.build_fails = build_fails
         self.arch = arch
         self.steps = steps
         self.smp = smp

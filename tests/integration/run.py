@@ -86,8 +86,25 @@ class Console:
             return self.buf
 
 
+build_lock = threading.Lock()
+
+
+def image_dir(t):
+    return os.path.join("build", t.arch, "itest", t.image_name)
+
+
+def build_image(t):
+    """Builds the hypervisor image the test boots (its VM_CONFIGS built in).
+    Builds share object files, so they run one at a time."""
+    cmd = ["make", "--no-print-directory", "ARCH=" + t.arch, "VM_CONFIGS=" + " ".join(t.vm_configs),
+           "IMAGE_DIR=" + image_dir(t), "all"]
+    with build_lock:
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), " ".join(cmd)
+
+
 def qemu_command(t):
-    image = os.path.join(ROOT, "build", t.arch, "axvisor.bin")
+    image = os.path.join(ROOT, image_dir(t), "axvisor.bin")
     cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), t.arch, image] + list(t.qemu_args)
     if t.cmdline:
         cmd += ["-append", t.cmdline]
@@ -95,11 +112,38 @@ def qemu_command(t):
     return cmd, env
 
 
+def run_build_test(t, log_path, start):
+    """A test whose image must NOT build (a bad config is a build error)."""
+    rc, out, cmd = build_image(t)
+    problems = []
+    with open(log_path, "w") as log:
+        log.write("# " + cmd + "\n" + out)
+    if rc == 0:
+        problems.append("the build succeeded; it should have failed")
+    pos = 0
+    for kind, arg in t.steps:
+        if kind != "expect":
+            continue
+        m = re.compile(arg, re.M).search(out, pos)
+        if not m:
+            problems.append("build output lacks /%s/" % arg)
+            break
+        pos = m.end()
+    return t, problems, time.monotonic() - start, log_path
+
+
 def run_test(t):
     os.makedirs(LOG_DIR, exist_ok=True)
     log_path = os.path.join(LOG_DIR, t.name + ".log")
-    cmd, env = qemu_command(t)
     start = time.monotonic()
+    if t.build_fails:
+        return run_build_test(t, log_path, start)
+    rc, out, bcmd = build_image(t)
+    if rc != 0:
+        with open(log_path, "w") as log:
+            log.write("# " + bcmd + "\n" + out)
+        return t, ["image build failed"], time.monotonic() - start, log_path
+    cmd, env = qemu_command(t)
     deadline = start + t.timeout
     problems = []
     with open(log_path, "w") as log:

@@ -32,11 +32,16 @@ static inline int64_t kit_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint6
     return (int64_t)x0;
 }
 
-static inline unsigned kit_cpu_id(void)
+static inline uint64_t kit_cpu_hw_id(void)
 {
     uint64_t mpidr;
     __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
-    return (unsigned)(mpidr & 0xff);
+    return mpidr;
+}
+
+static inline unsigned kit_cpu_id(void)
+{
+    return (unsigned)(kit_cpu_hw_id() & 0xff);
 }
 
 /* One exact instruction per access, so the hypervisor sees the access the

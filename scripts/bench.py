@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""make bench: guest microbenchmarks under QEMU -icount shift=0,sleep=off.
+
+One guest instruction = 1 ns of virtual time, so the figures are instruction
+counts and repeat exactly. Prints a table and writes build/bench/<arch>.json.
+Usage: scripts/bench.py ARCH
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+# Same method, same QEMU, Linux 6.1 KVM as the host (DESIGN.md).
+KVM_REFERENCE = {
+    "aarch64": {"hypercall_roundtrip": 1476, "mmio_read_roundtrip": 2272, "mmio_write_roundtrip": 2272},
+    "x86_64": {"hypercall_roundtrip": 3380, "mmio_read_roundtrip": 6229, "mmio_write_roundtrip": 6229},
+    "riscv64": {"hypercall_roundtrip": 621, "mmio_read_roundtrip": 1957, "mmio_write_roundtrip": 1957},
+}
+REFERENCE_NOTE = {
+    "mmio_read_roundtrip": "KVM: in-kernel vGIC MMIO read (aarch64); MMIO exit to the VMM (x86, riscv)",
+    "mmio_write_roundtrip": "same reference as the read",
+}
+
+
+def make(arch, configs, image_dir):
+    cmd = ["make", "--no-print-directory", "ARCH=" + arch, "VM_CONFIGS=" + " ".join(configs),
+           "IMAGE_DIR=" + image_dir, "all"]
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, image_dir, "axvisor.bin")
+
+
+def main():
+    arch = sys.argv[1] if len(sys.argv) > 1 else "aarch64"
+    bench_cfg = "configs/vms/kit/%s/bench.toml" % arch
+    image = make(arch, [bench_cfg], "build/%s/bench" % arch)
+    bare = make(arch, [], "build/%s/bench-novm" % arch)
+    env = dict(os.environ, SMP="1", MEM="1G")
+    extra = ["-icount", "shift=0,sleep=off"]
+    if arch == "x86_64":
+        extra += ["-rtc", "base=2025-01-01,clock=vm"]
+    cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), arch, image] + extra
+    os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
+    log_path = os.path.join(ROOT, "build", "bench", arch + ".log")
+    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
+    out = p.stdout.decode("utf-8", "replace")
+    with open(log_path, "w") as f:
+        f.write(out)
+    results = {}
+    for m in re.finditer(r"BENCH (\w+) (\d+)", out):
+        results[m.group(1)] = int(m.group(2))
+    if "KIT bench: PASS" not in out or not results:
+        print("bench: the benchmark guest did not finish; log in %s" % os.path.relpath(log_path, ROOT))
+        return 1
+    results.pop("empty_batch", None)
+    results["image_size_bytes"] = os.path.getsize(bare)
+    ref = KVM_REFERENCE.get(arch, {})
+    doc = {"arch": arch, "method": "QEMU -icount shift=0,sleep=off, -smp 1; median of 21 batches of 100, "
+           "empty loop subtracted; values are guest instructions per operation",
+           "results": results, "kvm_reference": ref, "reference_notes": REFERENCE_NOTE}
+    out_json = os.path.join(ROOT, "build", "bench", arch + ".json")
+    with open(out_json, "w") as f:
+        json.dump(doc, f, indent=2)
+    print("%-24s %12s %12s %8s" % ("metric (" + arch + ")", "axvisor-c", "KVM ref", "ratio"))
+    for k, v in results.items():
+        r = ref.get(k)
+        ratio = "%.2f" % (v / r) if r else "-"
+        print("%-24s %12d %12s %8s" % (k, v, r if r else "-", ratio))
+    print("written: %s" % os.path.relpath(out_json, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
