@@ -15,6 +15,7 @@
 #define TASK_NAME_LEN 24
 #define TASK_STACK_ORDER 2          /* 16 KiB task stacks */
 #define TASK_SLICE_NS 5000000ULL    /* 5 ms time slice */
+#define TASK_WAKE_GRAN_NS 1000000ULL /* a woken task may preempt after 1 ms */
 #define CPUMASK_ALL (~0ULL)
 
 enum task_state {

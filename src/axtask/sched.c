@@ -17,6 +17,7 @@ struct runqueue {
     struct task *idle;
     struct task *prev;           /* switched-out task whose on_cpu is still set */
     bool need_resched;
+    bool wake_pending;           /* a woken task waits: preempt after TASK_WAKE_GRAN_NS */
     bool online;
     struct task idle_task;
     struct sched_stats stats;
@@ -75,7 +76,7 @@ static void rq_program_timer(struct runqueue *rq, uint64_t now)
     if (!list_empty(&rq->sleepers))
         deadline = list_first_entry(&rq->sleepers, struct task, sleep_node)->wake_at_ns;
     if (rq->nr_ready > 0 && !rq->curr->is_idle) {
-        uint64_t slice_end = rq->curr->slice_start_ns + TASK_SLICE_NS;
+        uint64_t slice_end = rq->curr->slice_start_ns + (rq->wake_pending ? TASK_WAKE_GRAN_NS : TASK_SLICE_NS);
         if (slice_end <= now)
             slice_end = now + 1000;
         if (deadline == 0 || slice_end < deadline)
@@ -135,8 +136,18 @@ static unsigned select_cpu(struct task *t)
     return 0;
 }
 
-/* Put a task that is READY on a run queue and kick that CPU. */
-static void task_enqueue_ready(struct task *t)
+static bool rq_should_preempt(struct runqueue *rq, uint64_t now)
+{
+    struct task *c = rq->curr;
+    return c->is_idle || now - c->slice_start_ns >= (rq->wake_pending ? TASK_WAKE_GRAN_NS : TASK_SLICE_NS);
+}
+
+/* Put a task that is READY on a run queue and kick that CPU. A task that was
+ * waiting (woken) goes to the front and may preempt the running task once
+ * that has had TASK_WAKE_GRAN_NS: tasks that mostly wait (a halted vCPU
+ * whose timer fired) then run promptly, while CPU-bound ones still get at
+ * least that much at a time. */
+static void task_enqueue(struct task *t, bool woken)
 {
     unsigned me = cpu_id();
     /* a task waking itself (wq_cancel) stays where it runs */
@@ -145,12 +156,20 @@ static void task_enqueue_ready(struct task *t)
     if (t->cpu != target && t->nr_switches > 0)
         t->nr_migrations++;
     unsigned long flags = spin_lock_irqsave(&rq->lock);
-    rq_enqueue(rq, t);
+    if (woken) {
+        t->cpu = target;
+        list_add(&t->rq_node, &rq->ready);
+        rq->nr_ready++;
+        rq->wake_pending = true;
+    } else {
+        rq_enqueue(rq, t);
+    }
     if (target == me) {
-        if (rq->curr->is_idle)
+        uint64_t now = timer_now_ns();
+        if (rq_should_preempt(rq, now))
             rq->need_resched = true;
         else
-            rq_program_timer(rq, timer_now_ns());
+            rq_program_timer(rq, now);
     }
     spin_unlock_irqrestore(&rq->lock, flags);
     if (target != me) {
@@ -164,7 +183,7 @@ static bool task_wake_from(struct task *t, int from)
 {
     if (!task_cas_state(t, from, TASK_READY))
         return false;
-    task_enqueue_ready(t);
+    task_enqueue(t, true);
     return true;
 }
 
@@ -219,20 +238,21 @@ void schedule(void)
 
     spin_lock(&rq->lock);
     rq->need_resched = false;
+    rq->wake_pending = false;
     if (!prev->is_idle && task_state(prev) == TASK_RUNNING) {
         if (!(prev->affinity & (1ULL << cpu_id()))) {
             /* affinity changed away from this CPU: hand it to another */
             spin_unlock(&rq->lock);
             __atomic_store_n(&prev->state, TASK_READY, __ATOMIC_RELEASE);
             prev->cpu = select_cpu(prev);
-            task_enqueue_ready(prev);
+            task_enqueue(prev, false);
             spin_lock(&rq->lock);
         } else if (rq->nr_ready > 0) {
             __atomic_store_n(&prev->state, TASK_READY, __ATOMIC_RELEASE);
             if (idle_cpu_for(prev) >= 0) {
                 /* push: an idle CPU may run it at once */
                 spin_unlock(&rq->lock);
-                task_enqueue_ready(prev);
+                task_enqueue(prev, false);
                 spin_lock(&rq->lock);
             } else {
                 rq_enqueue(rq, prev);
@@ -341,7 +361,7 @@ struct task *task_spawn_owned(const char *name, void (*entry)(void *), void *arg
     live_tasks++;
     spin_unlock_irqrestore(&task_id_lock, flags);
     t->state = TASK_READY;
-    task_enqueue_ready(t);
+    task_enqueue(t, false);
     return t;
 }
 
@@ -453,8 +473,7 @@ void sched_timer_irq(void)
             task_wake_from(t, TASK_BLOCKED); /* a timed wait ran out */
     }
     spin_lock(&rq->lock);
-    if (rq->nr_ready > 0 &&
-        (rq->curr->is_idle || now - rq->curr->slice_start_ns >= TASK_SLICE_NS))
+    if (rq->nr_ready > 0 && rq_should_preempt(rq, now))
         rq->need_resched = true;
     rq_program_timer(rq, now);
     spin_unlock(&rq->lock);
@@ -464,9 +483,10 @@ void sched_ipi(void)
 {
     struct runqueue *rq = this_rq();
     spin_lock(&rq->lock);
-    if (rq->nr_ready > 0 && rq->curr->is_idle)
+    uint64_t now = timer_now_ns();
+    if (rq->nr_ready > 0 && rq_should_preempt(rq, now))
         rq->need_resched = true;
-    rq_program_timer(rq, timer_now_ns());
+    rq_program_timer(rq, now);
     spin_unlock(&rq->lock);
 }
 

@@ -8,6 +8,8 @@
 
 static int64_t console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 {
+    if (gpa + len < gpa)
+        return HC_EFAULT; /* wraps around: not a buffer */
     if (len > CONSOLE_WRITE_MAX)
         return HC_EINVAL;
     char buf[128];

@@ -76,5 +76,68 @@ def aarch64_tests():
     return tests
 
 
+KIT = "configs/vms/kit/%s/%s.toml"
+
+
+def kit(arch, *names):
+    return [KIT % (arch, n) for n in names]
+
+
+def vm_stats(out, vm_name):
+    """(halts, run_us, wall_us) from the hypervisor's per-vCPU stats line of
+    the VM named vm_name (its vCPU 0)."""
+    import re
+    m = re.search(r"vm(\d+) \(%s\): starting" % re.escape(vm_name), out)
+    if not m:
+        return None
+    vid = m.group(1)
+    m = re.search(r"vm%s vcpu0: \d+ exits \(.*halt (\d+).*\), run (\d+) us of (\d+) us" % vid, out)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def check_halt_idles(out):
+    st = vm_stats(out, "halt")
+    if not st:
+        return "no stats line for the halt VM"
+    halts, run, wall = st
+    if halts < 20:
+        return "halt VM exited for WFI only %d times" % halts
+    # WFI must block the vCPU task, not spin: the idler uses a small part of
+    # the pCPU it shares with the compute VM.
+    if run * 2 > wall:
+        return "halt VM was on the CPU %d us of %d us: WFI does not block" % (run, wall)
+    return None
+
+
+def kit_tests(arch):
+    t = []
+    stopped = r"vm\d+ \(%s\): stopped \(guest powered off\)"
+    end = r"all VMs have stopped; powering off"
+    for name, smp in (("hello", 1), ("hypercall", 1), ("mmio", 1), ("memory", 2)):
+        t.append(Test("%s-kit-%s" % (arch, name), arch,
+                      expect(r"KIT %s: PASS" % name, stopped % name, end),
+                      smp=smp, vm_configs=kit(arch, name)))
+    for n in (2, 4):
+        t.append(Test("%s-kit-smp%d" % (arch, n), arch,
+                      expect(r"KIT smp: PASS", end), smp=4, vm_configs=kit(arch, "smp%d" % n)))
+    # one VM idles in WFI on the pCPU where another computes
+    t.append(Test("%s-kit-halt-beside-compute" % arch, arch,
+                  expect(r"KIT compute: PASS", r"KIT halt: PASS", end),
+                  smp=2, vm_configs=kit(arch, "halt", "compute"), checks=(check_halt_idles,)))
+    # 4 vCPUs time-share one pCPU
+    t.append(Test("%s-kit-oversub" % arch, arch, expect(r"KIT oversub: PASS", end),
+                  smp=2, vm_configs=kit(arch, "oversub")))
+    # three VMs at once, each with its own output
+    t.append(Test("%s-kit-three-vms" % arch, arch,
+                  expect(end),
+                  smp=4, vm_configs=kit(arch, "multi1", "multi2", "multi3"),
+                  checks=(lambda out: None if all(("[vm%d multi%d] KIT multi: PASS" % (10 + i, i)) in out
+                                                  for i in (1, 2, 3)) else "not every VM passed",)))
+    t.append(Test("%s-kit-reset" % arch, arch,
+                  expect(r"boot 0", r"vm\d+ \(reset\): reset \(1\)", r"boot 1", r"KIT reset: PASS", end),
+                  smp=1, vm_configs=kit(arch, "reset")))
+    return t
+
+
 def all_tests():
-    return aarch64_tests()
+    return aarch64_tests() + kit_tests("aarch64")
