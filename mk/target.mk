@@ -84,7 +84,7 @@ $(BIN): $(ELF)
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  image   $@: $$(stat -c %s $@) bytes"
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(BUILTIN_O:.o=.d) $(BUILTIN_O:.o=.incbin.d)
 endif
 
 # QEMU knobs for run/debug: SMP, MEM, GIC (aarch64), QEMU_EXTRA

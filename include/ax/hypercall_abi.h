@@ -5,7 +5,9 @@
  *   aarch64  hvc #0    nr in x0, args x1..x6, result in x0
  *   riscv64  ecall     a7 = HC_SBI_EXT ("HVC"), nr in a6, args a0..a5, result a0
  *   x86_64   vmmcall   nr in rax, args rdi, rsi, rdx, rcx, r8, r9, result rax
- * Results are >= 0 on success or a negative HC_E* code. */
+ * Results are >= 0 on success or a negative HC_E* code. On aarch64 every
+ * register but x0 is preserved; guests should still assume x0-x17 may change
+ * (SMCCC's rule) so that future calls may return more values. */
 #ifndef AX_HYPERCALL_ABI_H
 #define AX_HYPERCALL_ABI_H
 
@@ -15,7 +17,8 @@
 /* hypercall numbers */
 #define HC_VERSION 0x00       /* () -> HC_ABI_VERSION */
 #define HC_CONSOLE_PUTC 0x01  /* (char) -> 0 */
-#define HC_CONSOLE_WRITE 0x02 /* (gpa, len) -> bytes written, or HC_EFAULT when the buffer is not guest RAM */
+#define HC_CONSOLE_WRITE 0x02 /* (gpa, len) -> bytes written; HC_EFAULT when the buffer is not guest RAM
+                               * (or wraps around), HC_EINVAL when len > 4096 */
 #define HC_GUEST_INFO 0x03    /* (HC_INFO_*) -> value */
 #define HC_TEST_SUM6 0x04     /* (a1..a6) -> a1 + 2*a2 + 3*a3 + 4*a4 + 5*a5 + 6*a6 (ABI self-test) */
 #define HC_TIME_NS 0x05       /* () -> host monotonic time in ns */

@@ -133,11 +133,30 @@ def kit_tests(arch):
                   smp=4, vm_configs=kit(arch, "multi1", "multi2", "multi3"),
                   checks=(lambda out: None if all(("[vm%d multi%d] KIT multi: PASS" % (10 + i, i)) in out
                                                   for i in (1, 2, 3)) else "not every VM passed",)))
+    # a guest stuck faulting is stopped; the VM beside it finishes
+    t.append(Test("%s-kit-wild-guest-stopped" % arch, arch,
+                  expect(r"vm\d+ \(wild\) vcpu0: the guest keeps faulting at the same instruction",
+                         r"vm\d+ \(wild\): stopped \(the guest keeps faulting", end),
+                  smp=1, vm_configs=kit(arch, "wild", "compute"),
+                  forbid=[r"PANIC", r"=== CPU \d+", r"KIT wild: (PASS|FAIL)", r"KIT compute: FAIL"],
+                  checks=(lambda out: None if "KIT compute: PASS" in out else "compute VM did not pass",)))
     t.append(Test("%s-kit-reset" % arch, arch,
                   expect(r"boot 0", r"vm\d+ \(reset\): reset \(1\)", r"boot 1", r"KIT reset: PASS", end),
                   smp=1, vm_configs=kit(arch, "reset")))
     return t
 
 
+def build_check_tests(arch):
+    """A bad config never reaches the hypervisor: the build fails naming it."""
+    return [
+        Test("%s-build-rejects-overlap" % arch, arch,
+             expect(r"bad-overlap\.toml:15: kernel\.memory_regions\[1\]: .* overlaps memory_regions\[0\]"),
+             vm_configs=["tests/integration/configs/bad-overlap.toml"], build_fails=True),
+        Test("%s-build-rejects-missing-image" % arch, arch,
+             expect(r"bad-missing-image\.toml: kernel image \"no-such-kernel\.bin\" not found"),
+             vm_configs=["tests/integration/configs/bad-missing-image.toml"], build_fails=True),
+    ]
+
+
 def all_tests():
-    return aarch64_tests() + kit_tests("aarch64")
+    return aarch64_tests() + kit_tests("aarch64") + build_check_tests("aarch64")
