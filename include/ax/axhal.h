@@ -45,8 +45,10 @@ void irq_enable(void);
 void irq_disable(void);
 bool irq_enabled(void);
 void irq_wait(void);                          /* wait for an interrupt (WFI / HLT) */
+#ifndef AX_HOST /* host builds get no-op inlines from ax/spinlock.h */
 unsigned long arch_irq_save(void);            /* disable, return previous state */
 void arch_irq_restore(unsigned long flags);
+#endif
 
 /* Host interrupt controller. Interrupt numbers are the controller's own
  * (GIC INTID, PLIC source, vector). */

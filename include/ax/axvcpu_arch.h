@@ -9,6 +9,12 @@ struct vm;
 /* Per VM: stage-2 format, VMID, whatever the arch keeps per VM. */
 const struct pt_format *vm_arch_npt_format(unsigned *va_bits);
 int vm_arch_init(struct vm *vm);
+/* Create an emulated device of an arch-specific type (interrupt controller,
+ * console UART model, ...) and put it on the VM's bus / address space.
+ * Returns -AX_ENOENT when the arch has no such device type (the common code
+ * then tries its own), else 0 or an error with a message in err. */
+struct vm_emu_device;
+int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, size_t errlen);
 void vm_arch_destroy(struct vm *vm);   /* flush the VM's TLB entries */
 
 /* Reset a vCPU to its power-on state at entry with arg (x0 / a1 / rdi...). */

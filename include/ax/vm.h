@@ -57,6 +57,7 @@ struct vm {
     spinlock_t con_lock;
     char con_line[200];
     size_t con_len;
+    void *vintc;                     /* the arch's virtual interrupt controller */
     struct vm_arch_data {
         uint64_t vttbr;
     } arch;
@@ -76,6 +77,10 @@ bool vm_should_exit(const struct vm *vm);  /* vCPUs poll this */
 void vm_manager_run(void);
 unsigned vm_running_count(void);
 struct vm *vm_by_id(unsigned id);
+
+/* Put an emulated device on the VM's bus and claim its window in the
+ * address space; on failure the device is freed and err says why. */
+int vm_add_emu_dev(struct vm *vm, struct emu_dev *dev, uint32_t type, char *err, size_t errlen);
 
 /* Guest console: bytes from hypercalls and emulated UARTs, printed a line
  * at a time with a "[vmID name]" prefix. */

@@ -155,18 +155,45 @@ static uint32_t region_attrs(uint32_t flags)
     return a;
 }
 
-static struct emu_dev *make_device(const struct vm_emu_device *d, char *err, size_t errlen)
+/* Devices every arch has; the arch's own types go through vm_arch_add_device. */
+static int add_common_device(struct vm *vm, const struct vm_emu_device *d, char *err, size_t errlen)
 {
+    struct emu_dev *dev = NULL;
     switch (d->type) {
     case EMU_DUMMY:
-        return dummy_dev_create(d->gpa, d->size, err, errlen);
-    case EMU_CONSOLE:
-        return vpl011_create(d->gpa, d->size, d->irq, err, errlen);
+        dev = dummy_dev_create(d->gpa, d->size, err, errlen);
+        break;
     default:
         ax_snprintf(err, errlen, "emulated device '%s' has type %#x, which this hypervisor build does not emulate",
                     d->name, d->type);
-        return NULL;
+        return -AX_ENOSYS;
     }
+    if (!dev)
+        return -AX_EINVAL;
+    return vm_add_emu_dev(vm, dev, d->type, err, errlen);
+}
+
+int vm_add_emu_dev(struct vm *vm, struct emu_dev *dev, uint32_t type, char *err, size_t errlen)
+{
+    dev->type = type;
+    dev->vm = vm;
+    int rc = devbus_add(&vm->bus, dev);
+    if (rc == 0) {
+        rc = as_add_region(&vm->as, dev->base, dev->size, PT_R | PT_W | PT_DEVICE, AS_EMULATED, 0);
+        if (rc) {
+            vm->bus.count--; /* it was the last one added */
+            vm->bus.devs[vm->bus.count] = NULL;
+        }
+    }
+    if (rc) {
+        ax_snprintf(err, errlen, "emulated device '%s' at %#llx: %s", dev->name, (unsigned long long)dev->base,
+                    ax_strerror(rc));
+        if (dev->ops && dev->ops->destroy)
+            dev->ops->destroy(dev);
+        kfree(dev->priv);
+        kfree(dev);
+    }
+    return rc;
 }
 
 static void vm_teardown(struct vm *vm);
@@ -238,27 +265,11 @@ static int vm_build(struct vm *vm, char *err, size_t errlen)
     }
     for (unsigned i = 0; i < cfg->emu_num; i++) {
         const struct vm_emu_device *d = &cfg->emu_devices[i];
-        struct emu_dev *dev = make_device(d, err, errlen);
-        if (!dev) {
-            rc = -AX_EINVAL;
+        rc = vm_arch_add_device(vm, d, err, errlen);
+        if (rc == -AX_ENOENT)
+            rc = add_common_device(vm, d, err, errlen);
+        if (rc)
             goto fail;
-        }
-        dev->type = d->type;
-        dev->vm = vm;
-        rc = devbus_add(&vm->bus, dev);
-        if (rc == 0)
-            rc = as_add_region(&vm->as, d->gpa, d->size, PT_R | PT_W | PT_DEVICE, AS_EMULATED, 0);
-        if (rc) {
-            if (vm->bus.count == 0 || vm->bus.devs[vm->bus.count - 1] != dev) {
-                if (dev->ops->destroy)
-                    dev->ops->destroy(dev);
-                kfree(dev->priv);
-                kfree(dev);
-            }
-            ax_snprintf(err, errlen, "emulated device '%s' at %#llx: %s", d->name, (unsigned long long)d->gpa,
-                        ax_strerror(rc));
-            goto fail;
-        }
     }
     for (unsigned k = 0; k < VM_IMG_COUNT; k++) {
         const struct vm_blob *b = &vm->images[k];

@@ -87,6 +87,21 @@ int vm_arch_init(struct vm *vm)
     return 0;
 }
 
+int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, size_t errlen)
+{
+    struct emu_dev *dev;
+    switch (d->type) {
+    case EMU_CONSOLE:
+        dev = vpl011_create(d->gpa, d->size, d->irq, err, errlen);
+        break;
+    default:
+        return -AX_ENOENT;
+    }
+    if (!dev)
+        return -AX_EINVAL;
+    return vm_add_emu_dev(vm, dev, d->type, err, errlen);
+}
+
 void vm_arch_destroy(struct vm *vm)
 {
     /* Drop every TLB entry tagged with this VMID on all CPUs before the
