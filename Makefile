@@ -6,7 +6,7 @@
 # V=1 shows commands; CROSS_COMPILE= overrides the toolchain prefix.
 
 ARCH ?= aarch64
-SUPPORTED_ARCHES := aarch64
+SUPPORTED_ARCHES := aarch64 riscv64 x86_64
 BUILD := build
 HOST_BUILD := $(BUILD)/host
 

@@ -13,7 +13,7 @@
 BUILD ?= build
 Q ?= @
 GUEST_ARCH ?= $(if $(ARCH),$(ARCH),aarch64)
-GUEST_SUPPORTED_ARCHES := aarch64
+GUEST_SUPPORTED_ARCHES := aarch64 x86_64 riscv64
 
 GUEST_OUT := $(BUILD)/guest/$(GUEST_ARCH)
 GUEST_ARCH_DIR := guest/arch/$(GUEST_ARCH)
@@ -24,6 +24,21 @@ GUEST_CROSS_COMPILE ?= aarch64-linux-gnu-
 # LL/SC atomics inline (outline atomics would need libgcc's runtime probe).
 GUEST_ARCH_CFLAGS := -mstrict-align -mgeneral-regs-only -mno-outline-atomics \
 	-march=armv8-a -mcmodel=small
+endif
+
+ifeq ($(GUEST_ARCH),x86_64)
+GUEST_CROSS_COMPILE ?=
+# Long mode on the hypervisor's boot tables; interrupts arrive on the
+# current stack (no red zone); no SSE/x87 code.
+GUEST_ARCH_CFLAGS := -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -Wl,-z,noexecstack
+endif
+
+ifeq ($(GUEST_ARCH),riscv64)
+GUEST_CROSS_COMPILE ?= riscv64-linux-gnu-
+# VS-mode, translation off; no floating point; RVC on (the mmio test runs
+# compressed loads and stores); medany for the image at 0x8000_0000.
+GUEST_ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax
 endif
 
 GUEST_CC := $(GUEST_CROSS_COMPILE)gcc

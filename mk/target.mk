@@ -7,8 +7,14 @@ CROSS_COMPILE ?= aarch64-linux-gnu-
 ARCH_CFLAGS := -mgeneral-regs-only -mno-outline-atomics -mcmodel=small -march=armv8-a
 else ifeq ($(ARCH),riscv64)
 CROSS_COMPILE ?= riscv64-linux-gnu-
+# RV64IMAC without floating point (lp64); medany: the image lives above
+# 2 GiB; no linker relaxation (gp is not set up as a global pointer).
+ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax
 else ifeq ($(ARCH),x86_64)
 CROSS_COMPILE ?=
+# No red zone: interrupts arrive on the current stack. No SSE/x87 code.
+ARCH_CFLAGS := -m64 -march=x86-64 -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -Wl,-z,noexecstack
 endif
 
 CC := $(CROSS_COMPILE)gcc
@@ -31,6 +37,8 @@ OBJS := $(patsubst %,$(OUT)/%.o,$(COMMON_SRCS) $(ARCH_SRCS)) $(OUT)/version.o
 # VMs built into the image: VM_CONFIGS="a.toml b.toml" (validated at build
 # time, images packed in). IMAGE_DIR lets several images share the objects.
 DEFAULT_VM_CONFIGS_aarch64 := configs/vms/kit/aarch64/hello.toml configs/vms/kit/aarch64/smp4.toml
+DEFAULT_VM_CONFIGS_riscv64 := configs/vms/kit/riscv64/hello.toml configs/vms/kit/riscv64/smp4.toml
+DEFAULT_VM_CONFIGS_x86_64 := configs/vms/kit/x86_64/hello.toml configs/vms/kit/x86_64/smp4.toml
 VM_CONFIGS ?= $(DEFAULT_VM_CONFIGS_$(ARCH))
 IMAGE_DIR ?= $(OUT)
 BUILTIN_S := $(IMAGE_DIR)/builtin_vms.S

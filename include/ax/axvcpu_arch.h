@@ -15,7 +15,10 @@ int vm_arch_init(struct vm *vm);
  * then tries its own), else 0 or an error with a message in err. */
 struct vm_emu_device;
 int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, size_t errlen);
-void vm_arch_destroy(struct vm *vm);   /* flush the VM's TLB entries */
+void vm_arch_destroy(struct vm *vm);
+/* After the images are loaded: arch boot conventions (e.g. generate the
+ * guest device tree). Sets *boot_arg, the value vCPU 0 starts with. */
+int vm_arch_prepare_boot(struct vm *vm, uint64_t *boot_arg, char *err, size_t errlen);   /* flush the VM's TLB entries */
 
 /* Reset a vCPU to its power-on state at entry with arg (x0 / a1 / rdi...). */
 void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
@@ -38,6 +41,8 @@ void vcpu_arch_put(struct vcpu *v);
 void vcpu_arch_load(struct vcpu *v);
 /* CPU power answers that the arch ABI returns to the guest (e.g. PSCI). */
 void vcpu_arch_cpu_up_result(struct vcpu *v, int err);  /* 0, -AX_EBUSY (already on), -AX_EINVAL */
+/* A virtual interrupt is waiting for this vCPU (ends a halt). */
+bool vcpu_arch_irq_pending(struct vcpu *v);
 /* Log the guest's registers (used when a VM is stopped for an error). */
 void vcpu_arch_dump(struct vcpu *v);
 

@@ -38,7 +38,7 @@
 /* One directory entry as seen by readers. */
 struct fat32_dirent {
     char name[FAT32_NAME_MAX + 1]; /* long name, else the 8.3 name; UTF-8 */
-    char short_name[13];           /* "NAME.EXT" as stored (case flags applied) */
+    char short_name[36];           /* "NAME.EXT" as stored (case flags applied), UTF-8 */
     uint32_t size;
     uint32_t cluster; /* first cluster, 0 for an empty file */
     uint8_t attr;
@@ -80,6 +80,7 @@ struct fat32_vol {
     /* Caches, keyed by volume sector; UINT32_MAX means empty. */
     uint32_t fat_cached;
     uint32_t data_cached;
+    bool fat_dirty;         /* fat_buf holds changes not yet on disk */
     uint8_t fat_buf[FAT32_MAX_SECTOR] __attribute__((aligned(8)));
     uint8_t data_buf[FAT32_MAX_SECTOR] __attribute__((aligned(8)));
 
@@ -116,7 +117,11 @@ int fat32_read_file(struct fat32_vol *vol, const char *path, void *buf, size_t m
 /* Creates or replaces the file at path (its directory must exist) with len
  * bytes of data. -AX_ENOSYS without a device write hook, -AX_ENOSPC when the
  * volume is full, -AX_EEXIST if path names a directory, -AX_EINVAL for a name
- * FAT cannot hold. On a device error the volume may be left inconsistent. */
+ * FAT cannot hold, -AX_EIO if the directory's chain is damaged.
+ * Data goes to new clusters before the entry points at them and the old
+ * chain is freed last, so an interrupted write leaks clusters at worst; a
+ * damaged old chain is left allocated (fsck reclaims it) rather than freed.
+ * Files open on this volume must not be the one replaced. */
 int fat32_write_file(struct fat32_vol *vol, const char *path, const void *data, size_t len);
 
 /* Adapter for vfs_mount(path, &fat32_vfs_ops, vol). */

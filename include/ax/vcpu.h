@@ -52,9 +52,10 @@ struct vcpu_exit {
             uint64_t data;    /* writes: the value */
         } mmio;
         struct {
-            uint64_t addr;
-            unsigned width;
-            uint64_t data;
+            uint64_t addr;    /* port */
+            unsigned width;   /* 1, 2, 4 */
+            unsigned reg;     /* reads: arch register (number) to complete */
+            uint64_t data;    /* writes: the value */
         } io;
         struct {
             uint32_t id;      /* arch encoding */
@@ -105,6 +106,13 @@ struct vcpu {
     uint32_t mmio_err_logs;      /* rate limit for unhandled-access messages */
     struct vcpu_arch arch;
 };
+
+/* The vCPU whose task is running on this CPU, or NULL. */
+static inline struct vcpu *vcpu_current(void)
+{
+    struct task *t = task_current();
+    return t && t->switch_out ? (struct vcpu *)t->owner : NULL;
+}
 
 /* Wake a halted or powered-off vCPU, or make a running one exit to the run
  * loop promptly (IPI to its pCPU). */

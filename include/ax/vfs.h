@@ -89,7 +89,8 @@ int vfs_readdir(const char *path, vfs_readdir_cb cb, void *arg);
  * buffer with a first call. */
 int vfs_read_file(const char *path, void *buf, size_t maxlen, size_t *len);
 
-/* Creates or replaces a whole file; -AX_ENOSYS on a read-only filesystem. */
+/* Creates or replaces a whole file; -AX_ENOSYS on a read-only filesystem.
+ * Do not replace a file that is open: its descriptor would read stale data. */
 int vfs_write_file(const char *path, const void *buf, size_t len);
 
 /* Lexical normalisation as described above, into out (outlen bytes).

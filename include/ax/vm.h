@@ -11,6 +11,7 @@
 #include "ax/task.h"
 #include "ax/types.h"
 #include "ax/vcpu.h"
+#include "ax/vm_console.h"
 #include "ax/vmconfig.h"
 
 #define VM_MAX 16
@@ -47,6 +48,7 @@ struct vm {
     unsigned nvcpu;
     struct vcpu *vcpus[VM_MAX_VCPUS];
     unsigned vmid;                   /* stage-2 tag */
+    uint64_t boot_arg;               /* vCPU 0's first argument (DTB address) */
     /* requests to the manager */
     bool stop_req, reset_req;
     const char *stop_reason;
@@ -57,6 +59,10 @@ struct vm {
     spinlock_t con_lock;
     char con_line[200];
     size_t con_len;
+    /* the console UART for host input; con_dev_lock keeps it alive while
+     * input is pushed (taken before the device's own lock) */
+    spinlock_t con_dev_lock;
+    struct emu_dev *con_dev;
     void *vintc;                     /* the arch's virtual interrupt controller */
     struct vm_arch_data {
         uint64_t vttbr;
@@ -82,10 +88,14 @@ struct vm *vm_by_id(unsigned id);
  * address space; on failure the device is freed and err says why. */
 int vm_add_emu_dev(struct vm *vm, struct emu_dev *dev, uint32_t type, char *err, size_t errlen);
 
-/* Guest console: bytes from hypercalls and emulated UARTs, printed a line
- * at a time with a "[vmID name]" prefix. */
-void vm_console_putc(struct vm *vm, char c);
-void vm_console_flush(struct vm *vm);
+/* Guest console, input and focus: see ax/vm_console.h. The VM layer binds
+ * the console UART after building the devices and unbinds it before
+ * freeing them. */
+void vm_console_attach(struct vm *vm);
+void vm_console_detach(struct vm *vm);
+/* The VMs of the table in table order (stable: a VM keeps its slot until it
+ * is deleted); returns how many were stored, at most max. */
+unsigned vm_list(struct vm **out, unsigned max);
 
 /* vCPU power (PSCI / SBI HSM / INIT-SIPI all end here). */
 int vm_cpu_up(struct vm *vm, unsigned target, uint64_t entry, uint64_t arg);
@@ -93,6 +103,8 @@ int vm_cpu_power_state(struct vm *vm, unsigned target); /* enum vcpu_power, -AX_
 
 /* Platform questions the VM layer asks the top level (src/axvisor/). */
 bool hv_range_is_host_ram(paddr_t base, uint64_t size);
+/* A VM is starting (the console multiplexer starts with the first one). */
+void hv_vm_starting(struct vm *vm);
 /* Map the regions of host DTB node `path` into the VM one to one. */
 int hv_passthrough_dtb_node(struct vm *vm, const char *path, char *err, size_t errlen);
 

@@ -130,44 +130,39 @@ static int chunks_append(struct as_region *r, uint64_t off, paddr_t hpa,
     return 0;
 }
 
+/* Chunk i (< nchunks): every segment but the last is full. */
+static const struct as_chunk *chunk_at(const struct as_region *r, uint64_t i)
+{
+    return &r->segs[i / AS_SEG_CHUNKS]->c[i % AS_SEG_CHUNKS];
+}
+
 /* Frees the blocks and the list itself. */
 static void chunks_free(struct as_region *r)
 {
-    for (uint32_t s = 0; s < r->nsegs; s++) {
-        struct as_chunk_seg *seg = r->segs[s];
-        for (uint32_t i = 0; i < seg->n; i++)
-            frame_free(chunk_hpa(&seg->c[i]), chunk_order(&seg->c[i]));
-        kfree(seg);
-    }
+    for (uint64_t i = 0; i < r->nchunks; i++)
+        frame_free(chunk_hpa(chunk_at(r, i)), chunk_order(chunk_at(r, i)));
+    for (uint32_t s = 0; s < r->nsegs; s++)
+        kfree(r->segs[s]);
     kfree(r->segs);
     r->segs = NULL;
     r->nsegs = r->segs_cap = 0;
     r->nchunks = 0;
 }
 
-/* The chunk holding region offset off (off < size, the list covers the
- * region): the last segment, then the last chunk, starting at or below off. */
+/* The chunk holding region offset off (off < size; the chunks cover the
+ * region in order): the last one starting at or below off. */
 static const struct as_chunk *chunks_find(const struct as_region *r,
                                           uint64_t off)
 {
-    uint32_t lo = 0, hi = r->nsegs;
+    uint64_t lo = 0, hi = r->nchunks;
     while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (r->segs[mid]->c[0].off <= off)
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (chunk_at(r, mid)->off <= off)
             lo = mid;
         else
             hi = mid;
     }
-    const struct as_chunk_seg *seg = r->segs[lo];
-    uint32_t clo = 0, chi = seg->n;
-    while (chi - clo > 1) {
-        uint32_t mid = clo + (chi - clo) / 2;
-        if (seg->c[mid].off <= off)
-            clo = mid;
-        else
-            chi = mid;
-    }
-    return &seg->c[clo];
+    return chunk_at(r, lo);
 }
 
 /* ---- backing memory ---------------------------------------------------- */
@@ -225,26 +220,26 @@ static int map_alloc(struct addrspace *as, const struct as_region *r)
     paddr_t run_hpa = 0;
     int err = 0;
 
-    for (uint32_t s = 0; s < r->nsegs && !err; s++) {
-        const struct as_chunk_seg *seg = r->segs[s];
-        for (uint32_t i = 0; i < seg->n && !err; i++) {
-            const struct as_chunk *c = &seg->c[i];
-            if (run_len && chunk_hpa(c) == run_hpa + run_len) {
-                run_len += chunk_size(c);
-                continue;
-            }
-            if (run_len)
-                err = pt_map(&as->pt, r->gpa + run_off, run_hpa, run_len,
-                             r->flags);
-            run_off = c->off;
-            run_hpa = chunk_hpa(c);
-            run_len = chunk_size(c);
+    for (uint64_t i = 0; i < r->nchunks; i++) {
+        const struct as_chunk *c = chunk_at(r, i);
+        if (run_len && chunk_hpa(c) == run_hpa + run_len) {
+            run_len += chunk_size(c);
+            continue;
         }
+        if (run_len) {
+            err = pt_map(&as->pt, r->gpa + run_off, run_hpa, run_len, r->flags);
+            if (err)
+                break;
+        }
+        run_off = c->off;
+        run_hpa = chunk_hpa(c);
+        run_len = chunk_size(c);
     }
-    if (!err && run_len)
+    if (!err)
         err = pt_map(&as->pt, r->gpa + run_off, run_hpa, run_len, r->flags);
-    /* The failed call undid itself; what came before is [gpa, run_off).
-     * Leaves never straddle a run, so this unmap needs no split. */
+    /* The failed pt_map undid itself; the runs before it are exactly
+     * [gpa, gpa + run_off). No leaf straddles a run, so no split, so this
+     * unmap cannot fail. */
     if (err && run_off)
         pt_unmap(&as->pt, r->gpa, run_off);
     return err;
@@ -347,9 +342,13 @@ static int region_validate(const struct addrspace *as, const struct as_region *r
     if ((r->flags & ~PT_ATTR_ALL) ||
         (r->flags & (PT_DEVICE | PT_NC)) == (PT_DEVICE | PT_NC))
         return -AX_EINVAL;
-    if (r->kind == AS_IDENTICAL &&
-        (!IS_ALIGNED(r->hpa, PAGE_SIZE) || r->hpa > UINT64_MAX - r->size))
-        return -AX_EINVAL;
+    if (r->kind == AS_IDENTICAL) {
+        unsigned pa_bits = as->pt.fmt->pa_bits;
+        uint64_t pa_top = pa_bits < 64 ? (uint64_t)1 << pa_bits : UINT64_MAX;
+        if (!IS_ALIGNED(r->hpa, PAGE_SIZE) || r->size > pa_top ||
+            r->hpa > pa_top - r->size)
+            return -AX_EINVAL;
+    }
     return 0;
 }
 
@@ -621,11 +620,9 @@ void as_reset_ram(struct addrspace *as)
     unsigned long fl = spin_lock_irqsave(&as->lock);
     for (uint32_t i = 0; i < as->nregions; i++) {
         const struct as_region *r = &as->regions[i];
-        for (uint32_t s = 0; r->kind == AS_ALLOC && s < r->nsegs; s++) {
-            const struct as_chunk_seg *seg = r->segs[s];
-            for (uint32_t j = 0; j < seg->n; j++)
-                memset(frame_ptr(chunk_hpa(&seg->c[j])), 0,
-                       chunk_size(&seg->c[j]));
+        for (uint64_t j = 0; r->kind == AS_ALLOC && j < r->nchunks; j++) {
+            const struct as_chunk *c = chunk_at(r, j);
+            memset(frame_ptr(chunk_hpa(c)), 0, chunk_size(c));
         }
     }
     spin_unlock_irqrestore(&as->lock, fl);

@@ -76,12 +76,34 @@ static void handle_mmio(struct vcpu *v, struct vcpu_exit *e)
     vcpu_arch_advance_pc(v);
 }
 
+/* Port I/O (x86): the device bus's port windows. An unclaimed port reads
+ * as all ones and ignores writes, as on a PC, with a rate-limited log. */
+static void handle_io(struct vcpu *v, struct vcpu_exit *e)
+{
+    bool write = e->reason == EXIT_IO_WRITE;
+    uint64_t val = e->io.data;
+    int err = devbus_access(&v->vm->bus, true, e->io.addr, e->io.width, write, &val);
+    if (err == -AX_ENOENT) {
+        if (rate_ok(v))
+            log_warn("vm%u vcpu%u: %s port %#llx at pc %#llx: no device; %s", v->vm->id, v->id,
+                     write ? "write to" : "read from", (unsigned long long)e->io.addr,
+                     (unsigned long long)vcpu_arch_pc(v), write ? "ignored" : "reads as all ones");
+        val = ~0ULL;
+    }
+    if (!write)
+        vcpu_arch_set_reg(v, e->io.reg, val);
+    vcpu_arch_advance_pc(v);
+}
+
 static void handle_halt(struct vcpu *v, uint64_t deadline)
 {
     v->stats.halts++;
     if (deadline && deadline <= timer_now_ns())
         return;
-    wait_event_deadline(&v->wq, __atomic_load_n(&v->kick, __ATOMIC_ACQUIRE) || vm_should_exit(v->vm), deadline);
+    wait_event_deadline(&v->wq,
+                        __atomic_load_n(&v->kick, __ATOMIC_ACQUIRE) || vm_should_exit(v->vm) ||
+                            vcpu_arch_irq_pending(v),
+                        deadline);
     __atomic_store_n(&v->kick, false, __ATOMIC_RELEASE);
 }
 
@@ -98,6 +120,10 @@ static void dispatch(struct vcpu *v, struct vcpu_exit *e)
     case EXIT_MMIO_READ:
     case EXIT_MMIO_WRITE:
         handle_mmio(v, e);
+        break;
+    case EXIT_IO_READ:
+    case EXIT_IO_WRITE:
+        handle_io(v, e);
         break;
     case EXIT_SYSREG_READ:
     case EXIT_SYSREG_WRITE:

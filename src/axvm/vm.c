@@ -36,6 +36,17 @@ struct vm *vm_by_id(unsigned id)
     return found;
 }
 
+unsigned vm_list(struct vm **out, unsigned max)
+{
+    unsigned n = 0;
+    unsigned long f = spin_lock_irqsave(&vm_table_lock);
+    for (unsigned i = 0; i < VM_MAX && n < max; i++)
+        if (vm_table[i])
+            out[n++] = vm_table[i];
+    spin_unlock_irqrestore(&vm_table_lock, f);
+    return n;
+}
+
 bool vm_should_exit(const struct vm *vm)
 {
     return __atomic_load_n(&vm->stop_req, __ATOMIC_ACQUIRE) || __atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE) ||
@@ -62,39 +73,6 @@ void vm_request_reset(struct vm *vm)
     __atomic_store_n(&vm->reset_req, true, __ATOMIC_RELEASE);
     kick_all(vm);
     wq_wake_all(&mgr_wq);
-}
-
-/* ---- console ---- */
-
-void vm_console_flush(struct vm *vm)
-{
-    unsigned long f = spin_lock_irqsave(&vm->con_lock);
-    if (vm->con_len) {
-        vm->con_line[vm->con_len] = 0;
-        ax_printf("[vm%u %s] %s\n", vm->id, vm->name, vm->con_line);
-        vm->con_len = 0;
-    }
-    spin_unlock_irqrestore(&vm->con_lock, f);
-}
-
-void vm_console_putc(struct vm *vm, char c)
-{
-    if (c == '\r')
-        return;
-    if (c == '\n') {
-        vm_console_flush(vm);
-        return;
-    }
-    unsigned long f = spin_lock_irqsave(&vm->con_lock);
-    /* a guest's bytes are shown as they are, except control characters
-     * that could repaint the hypervisor's terminal */
-    if ((unsigned char)c < 0x20 && c != '\t')
-        c = '?';
-    vm->con_line[vm->con_len++] = c;
-    bool full = vm->con_len >= sizeof(vm->con_line) - 1;
-    spin_unlock_irqrestore(&vm->con_lock, f);
-    if (full)
-        vm_console_flush(vm);
 }
 
 /* ---- vCPU power ---- */
@@ -282,6 +260,9 @@ static int vm_build(struct vm *vm, char *err, size_t errlen)
             goto fail;
         }
     }
+    rc = vm_arch_prepare_boot(vm, &vm->boot_arg, err, errlen);
+    if (rc)
+        goto fail;
     rc = vm_arch_init(vm);
     if (rc) {
         ax_snprintf(err, errlen, "arch set-up: %s", ax_strerror(rc));
@@ -307,6 +288,7 @@ static int vm_build(struct vm *vm, char *err, size_t errlen)
             goto fail;
         }
     }
+    vm_console_attach(vm);
     vm->state = VM_STATE_LOADED;
     return 0;
 fail:
@@ -328,6 +310,7 @@ static void vm_teardown(struct vm *vm)
         kfree(v);
         vm->vcpus[i] = NULL;
     }
+    vm_console_detach(vm);
     devbus_destroy(&vm->bus);
     if (vm->vmid) {
         vm_arch_destroy(vm);
@@ -396,7 +379,7 @@ int vm_start(struct vm *vm)
         return -AX_EBUSY;
     struct vcpu *boot = vm->vcpus[0];
     boot->start_entry = vm->cfg->entry_point;
-    boot->start_arg = vm->images[VM_IMG_DTB].present ? vm->images[VM_IMG_DTB].load_addr : 0;
+    boot->start_arg = vm->boot_arg;
     boot->power = VCPU_ON_PENDING;
     vm->vcpus_on = 1;
     vm->stop_req = vm->reset_req = false;
@@ -405,6 +388,7 @@ int vm_start(struct vm *vm)
     __atomic_add_fetch(&running_vms, 1, __ATOMIC_ACQ_REL);
     log_info("vm%u (%s): starting, %u vCPU(s), entry %#llx", vm->id, vm->name, vm->nvcpu,
              (unsigned long long)vm->cfg->entry_point);
+    hv_vm_starting(vm);
     for (unsigned i = 0; i < vm->nvcpu; i++) {
         struct vcpu *v = vm->vcpus[i];
         char name[TASK_NAME_LEN];

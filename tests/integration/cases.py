@@ -76,6 +76,76 @@ def aarch64_tests():
     return tests
 
 
+def riscv64_boot_steps(ncpu):
+    return expect(
+        r"AxVisor-C .* for riscv64",
+        r"memory: \d+ MiB in \d+ bank",
+        r"cpus: %d \(boot hart \d+\)" % ncpu,
+        r"irq: PLIC at 0x[0-9a-f]+",
+        r"timer: 10000000 Hz",
+        r"smp: %d of %d CPUs online" % (ncpu, ncpu),
+        r"selftest alloc: PASS",
+        r"selftest sched: PASS \(%d CPUs" % ncpu,
+        r"boot self-checks: all passed",
+        r"powering off",
+    )
+
+
+def riscv64_tests():
+    tests = [Test("riscv64-boot-smp%d" % smp, "riscv64", riscv64_boot_steps(smp), smp=smp)
+             for smp in (1, 4)]
+    # an unexpected exception in HS-mode: full dump, only that hart stops
+    # (1 GiB of RAM: the test's address 0xdead0000 must be outside it)
+    tests.append(Test("riscv64-fault-dump", "riscv64",
+                      expect(r"boot self-checks: all passed",
+                             r"=== CPU 3: unexpected exception in HS-mode ===",
+                             r"scause   000000000000000d \(load page fault\)",
+                             r"stval    00000000dead0000",
+                             r"htval    [0-9a-f]{16}",
+                             r"x31/t6   [0-9a-f]{16}",
+                             r"=== CPU 3 stopped ===",
+                             r"CPU 0 still running after CPU 3 faulted",
+                             r"powering off"),
+                      smp=4, mem="1G", cmdline="hv.test=fault",
+                      forbid=[r"FAIL", r"PANIC", r"=== CPU [012]"]))
+    return tests
+
+
+def x86_64_boot_steps(ncpu):
+    return expect(
+        r"AxVisor-C .* for x86_64",
+        r"memory: \d+ MiB in \d+ bank",
+        r"cpus: %d \(APIC id of cpu0 \d+\), from the ACPI MADT" % ncpu,
+        r"irq: local APIC \(xAPIC\) at 0xfee00000",
+        r"timer: TSC \d+ kHz, LAPIC timer \d+ kHz",
+        r"power: ACPI S5 through PM1a_CNT 0x604",
+        r"smp: %d of %d CPUs online" % (ncpu, ncpu),
+        r"selftest alloc: PASS",
+        r"selftest sched: PASS \(%d CPUs" % ncpu,
+        r"boot self-checks: all passed",
+        r"powering off",
+    )
+
+
+def x86_64_tests():
+    # QEMU exits with status 0 on the ACPI S5 power-off the hypervisor uses;
+    # the isa-debug-exit fallback would give (0 << 1) | 1 = 1 and fail them.
+    tests = [Test("x86_64-boot-smp%d" % smp, "x86_64", x86_64_boot_steps(smp), smp=smp)
+             for smp in (1, 4)]
+    tests.append(Test("x86_64-fault-dump", "x86_64",
+                      expect(r"boot self-checks: all passed",
+                             r"=== CPU 3: unexpected exception #PF page fault \(vector 14\) ===",
+                             r"RIP    [0-9a-f]{16}",
+                             r"CR2    00000000dead0000",
+                             r"R13 [0-9a-f]{16}  R14 [0-9a-f]{16}  R15 [0-9a-f]{16}",
+                             r"=== CPU 3 stopped ===",
+                             r"CPU 0 still running after CPU 3 faulted",
+                             r"powering off"),
+                      smp=4, cmdline="hv.test=fault",
+                      forbid=[r"FAIL", r"PANIC", r"=== CPU [012]"]))
+    return tests
+
+
 KIT = "configs/vms/kit/%s/%s.toml"
 
 
@@ -143,7 +213,43 @@ def kit_tests(arch):
     t.append(Test("%s-kit-reset" % arch, arch,
                   expect(r"boot 0", r"vm\d+ \(reset\): reset \(1\)", r"boot 1", r"KIT reset: PASS", end),
                   smp=1, vm_configs=kit(arch, "reset")))
+    t.append(console_focus_test(arch, end))
     return t
+
+
+def check_console_output(out):
+    # hello owns the focus (the first VM with a console UART): its UART
+    # bytes come out unprefixed, its hypercall lines keep the prefix
+    import re
+    if not re.search(r"^hello from kit guest via the UART\r?$", out, re.M):
+        return "the focused VM's UART output is not raw"
+    for line in ("[vm1 hello] KIT hello: PASS", "[vm7 halt] KIT halt: PASS"):
+        if line not in out:
+            return "missing %r" % line
+    return None
+
+
+def console_focus_test(arch, end):
+    """The console multiplexer's keys, typed while the halt VM (no UART,
+    about 0.7 s of life) still runs."""
+    keys = "\x01?" "\x012" "\x01n" "\x01h" "\x01x" "\x019"
+    steps = (expect(r"console: input goes to vm1 \(hello\); Ctrl-A \? for help",
+                    r"vm7 \(halt\): starting") +
+             [("send", keys)] +
+             expect(r"\[console: keys\]",
+                    r"Ctrl-A n +next VM",
+                    r" \* 1: vm1 hello, ",
+                    r"   2: vm7 halt, \w+, no console UART",
+                    r"   0: hypervisor",
+                    r"\[console: vm7 halt\]",
+                    r"\[console: vm7 has no console UART",
+                    r"\[console: vm1 hello( \(\w+\))?\]",
+                    r"\[console: hypervisor\]",
+                    r"\[console: Ctrl-A x is no command",
+                    r"\[console: no VM #9",
+                    end))
+    return Test("%s-console-focus" % arch, arch, steps, smp=2, vm_configs=kit(arch, "hello", "halt"),
+                checks=(check_console_output,))
 
 
 def build_check_tests(arch):
@@ -159,4 +265,5 @@ def build_check_tests(arch):
 
 
 def all_tests():
-    return aarch64_tests() + kit_tests("aarch64") + build_check_tests("aarch64")
+    return aarch64_tests() + riscv64_tests() + kit_tests("riscv64") + kit_tests("aarch64") + build_check_tests("aarch64") + \
+        x86_64_tests() + kit_tests("x86_64")

@@ -566,9 +566,67 @@ static void test_fragmented_allocator(void **state)
     assert_int_equal(frame_check(), 0);
 }
 
-/* With every amount of free memory around what a region needs (backing,
- * chunk list, table pages) the add either works or fails with nothing
- * leaked; each failure point is hit on the way. */
+/* Tries to add [gpa, gpa + size) with exactly f free pages, for each f in
+ * [f_lo, f_hi): the add either works (and the remove gives everything back)
+ * or fails with -AX_ENOMEM and nothing leaked or changed. The free pages are
+ * taken from the held ones; with odd_only, only pages whose buddy is held,
+ * so every free block is a single page. Returns the number of failures. */
+static unsigned enomem_sweep(struct addrspace *as, paddr_t gpa, uint64_t size,
+                             uint64_t f_lo, uint64_t f_hi, bool odd_only)
+{
+    size_t live0 = heap_live();
+    struct as_stats st0 = as_stats_of(as);
+    unsigned failures = 0;
+
+    for (uint64_t f = f_lo; f < f_hi; f++) {
+        uint64_t given = 0;
+        for (size_t i = 0; i < nheld && given < f; i++) {
+            if (held[i] && (!odd_only || ((held[i] / PAGE_SIZE) & 1))) {
+                assert_int_equal(frame_free(held[i], 0), 0);
+                held[i] = 0;
+                given++;
+            }
+        }
+        assert_int_equal(given, f);
+        assert_int_equal(free_pages(), f);
+        int err = as_add_region(as, gpa, size, PT_R | PT_W, AS_ALLOC, 0);
+        if (err) {
+            assert_int_equal(err, -AX_ENOMEM);
+            failures++;
+            assert_int_equal(free_pages(), f);
+            assert_int_equal(heap_live(), live0);
+            struct as_stats st = as_stats_of(as);
+            assert_int_equal(st.regions, st0.regions);
+            assert_int_equal(st.table_pages, st0.table_pages);
+            assert_int_equal(st.ram_bytes, st0.ram_bytes);
+            assert_int_equal(st.chunks, st0.chunks);
+            assert_null(as_find(as, gpa));
+            for (uint64_t off = 0; off < size; off += PAGE_SIZE)
+                assert_int_equal(pt_query(&as->pt, gpa + off, NULL, NULL, NULL),
+                                 -AX_ENOENT);
+        } else {
+            assert_int_equal(as_stats_of(as).ram_bytes, st0.ram_bytes + size);
+            assert_int_equal(as_remove_region(as, gpa), 0);
+            assert_int_equal(free_pages(), f);
+            assert_int_equal(heap_live(), live0);
+            assert_int_equal(as_stats_of(as).table_pages, st0.table_pages);
+        }
+        /* Take them back (into the slots just emptied). */
+        for (size_t i = 0; i < nheld && given; i++) {
+            if (!held[i]) {
+                held[i] = frame_alloc(0);
+                assert_true(held[i] != 0);
+                given--;
+            }
+        }
+        assert_int_equal(free_pages(), 0);
+    }
+    return failures;
+}
+
+/* Every failure point of as_add_region (backing, chunk-list growth, table
+ * pages for the first or a later mapping run) is hit by some amount of free
+ * memory, and none leaks. */
 static void test_enomem_rollback(void **state)
 {
     (void)state;
@@ -578,49 +636,21 @@ static void test_enomem_rollback(void **state)
     assert_int_equal(as_add_region(&as, DEV_GPA, KiB(4), PT_R | PT_W | PT_DEVICE,
                                    AS_IDENTICAL, DEV_GPA), 0);
     hold_all_pages();
-    size_t live0 = heap_live();
-    struct as_stats st0 = as_stats_of(&as);
-    const uint64_t size = MiB(1) + KiB(12);
-    const uint64_t pages = size / PAGE_SIZE;
-    unsigned failures = 0, successes = 0;
 
-    for (uint64_t f = pages - 2; f < pages + 8; f++) {
-        /* Give back f of the held pages (from the end of the list). */
-        for (uint64_t i = 0; i < f; i++) {
-            assert_int_equal(frame_free(held[nheld - 1], 0), 0);
-            nheld--;
-        }
-        assert_int_equal(free_pages(), f);
-        int err = as_add_region(&as, RAM_GPA + KiB(4), size, PT_R | PT_W, AS_ALLOC, 0);
-        if (err) {
-            assert_int_equal(err, -AX_ENOMEM);
-            failures++;
-            assert_int_equal(free_pages(), f);
-            assert_int_equal(heap_live(), live0);
-            struct as_stats st = as_stats_of(&as);
-            assert_int_equal(st.regions, st0.regions);
-            assert_int_equal(st.table_pages, st0.table_pages);
-            assert_int_equal(st.ram_bytes, 0);
-            assert_null(as_find(&as, RAM_GPA + KiB(4)));
-            assert_int_equal(pt_query(&as.pt, RAM_GPA + KiB(4), NULL, NULL, NULL), -AX_ENOENT);
-        } else {
-            successes++;
-            assert_int_equal(as_stats_of(&as).ram_bytes, size);
-            assert_int_equal(as_remove_region(&as, RAM_GPA + KiB(4)), 0);
-            assert_int_equal(free_pages(), f);
-            assert_int_equal(as_stats_of(&as).table_pages, st0.table_pages);
-        }
-        /* Take them back. */
-        for (uint64_t i = 0; i < f; i++) {
-            paddr_t pa = frame_alloc(0);
-            assert_true(pa != 0);
-            held[nheld++] = pa;
-        }
-        assert_int_equal(free_pages(), 0);
-    }
-    /* backing short (2), backing ok but list/tables short (>= 3), then ok */
-    assert_true(failures >= 5);
-    assert_true(successes >= 2);
+    /* Contiguous free memory: 9 chunks, 2 heap pages, 2 table pages. */
+    uint64_t pages = (MiB(1) + KiB(12)) / PAGE_SIZE;
+    unsigned fails = enomem_sweep(&as, RAM_GPA + KiB(4), MiB(1) + KiB(12),
+                                  pages - 2, pages + 8, false);
+    assert_int_equal(fails, 6);
+
+    /* Single free pages: 251 chunks, so the third list segment is taken
+     * after the last block, and the region straddles two last-level
+     * tables, mapped run by run. */
+    pages = 251;
+    paddr_t gpa = RAM_GPA + MiB(2) - 128 * PAGE_SIZE;
+    fails = enomem_sweep(&as, gpa, pages * PAGE_SIZE, pages - 1, pages + 12, true);
+    assert_true(fails >= 5 && fails < 12);
+
     release_held();
     as_destroy(&as);
     assert_int_equal(frame_check(), 0);

@@ -5,6 +5,7 @@
 #include "ax/string.h"
 #include "platform.h"
 #include "sysreg.h"
+#include "vgic.h"
 
 struct fdt_platform platform;
 static struct percpu_arch percpu[AX_MAX_CPUS];
@@ -123,6 +124,7 @@ int arch_init_late(void)
         return err;
     gic_init_cpu(0);
     timer_init_cpu();
+    vgic_host_init(&platform); /* without it VMs get no interrupt controller */
     return 0;
 }
 

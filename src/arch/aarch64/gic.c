@@ -244,6 +244,7 @@ void ipi_send(unsigned cpu)
 }
 
 static unsigned long spurious;
+uint64_t irq_counts[GIC_MAX_INTID]; /* per-INTID statistics */
 
 void gic_handle_irq(void)
 {
@@ -258,6 +259,7 @@ void gic_handle_irq(void)
         }
         if (intid >= GIC_MAX_INTID)
             break;
+        irq_counts[intid]++;
         irq_handler_t fn = __atomic_load_n(&handlers[intid].fn, __ATOMIC_ACQUIRE);
         if (fn)
             fn(intid, handlers[intid].arg);

@@ -13,6 +13,7 @@
 #include "ax/vm.h"
 #include "platform.h"
 #include "sysreg.h"
+#include "vgic.h"
 
 uint64_t guest_enter(struct guest_regs *regs);
 
@@ -50,6 +51,12 @@ static uint64_t vtcr_ps(void)
 #define SCTLR_EL1_RESET 0x30d00800ULL
 
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
+/* trapped system register keys: ISS without Rt and direction */
+#define SYSREG_KEY(op0, op1, crn, crm, op2) \
+    (((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
+#define SYSREG_ICC_SGI1R SYSREG_KEY(3U, 0U, 12U, 11U, 5U)
+#define SYSREG_ICC_ASGI1R SYSREG_KEY(3U, 0U, 12U, 11U, 6U)
+#define SYSREG_ICC_SGI0R SYSREG_KEY(3U, 0U, 12U, 11U, 7U)
 #define EC_WFX 0x01
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
@@ -94,6 +101,8 @@ int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, 
     case EMU_CONSOLE:
         dev = vpl011_create(d->gpa, d->size, d->irq, err, errlen);
         break;
+    case EMU_INTC:
+        return vgic_create(vm, d, err, errlen);
     default:
         return -AX_ENOENT;
     }
@@ -222,6 +231,7 @@ void vcpu_arch_put(struct vcpu *v)
     if (v->arch.loaded && pc->loaded_vcpu == v) {
         sysregs_save(&v->arch.sys);
         fp_save(&v->arch.fp);
+        vgic_save(v);
         v->arch.loaded = false;
         pc->loaded_vcpu = NULL;
     }
@@ -237,6 +247,7 @@ void vcpu_arch_load(struct vcpu *v)
         vcpu_arch_put(pc->loaded_vcpu);
     sysregs_restore(&v->arch.sys);
     fp_restore(&v->arch.fp);
+    vgic_restore(v);
     write_sysreg(vttbr_el2, v->vm->arch.vttbr);
     write_sysreg(vtcr_el2, VTCR_T0SZ(a64_t0sz(GUEST_IPA_BITS)) | VTCR_SL0(a64_vtcr_sl0(&v->vm->as.pt)) |
                                VTCR_WBWA_IS | vtcr_ps() | VTCR_RES1);
@@ -387,6 +398,12 @@ static bool decode_sync(struct vcpu *v, struct vcpu_exit *e)
     case EC_SYSREG: {
         uint32_t iss = (uint32_t)(esr & 0x1ffffff);
         unsigned rt = (iss >> 5) & 0x1f;
+        uint32_t key = iss & ~((0x1fU << 5) | 1U);
+        if (!(iss & 1) && (key == SYSREG_ICC_SGI1R || key == SYSREG_ICC_ASGI1R || key == SYSREG_ICC_SGI0R)) {
+            vgic_sgi1r_write(v, rt == 31 ? 0 : x[rt]);
+            v->arch.regs.pc += 4;
+            return false;
+        }
         e->reason = (iss & 1) ? EXIT_SYSREG_READ : EXIT_SYSREG_WRITE;
         e->sysreg.id = iss & ~((0x1fU << 5) | 1U);
         e->sysreg.reg = rt;
@@ -440,7 +457,9 @@ void vcpu_arch_run(struct vcpu *v, struct vcpu_exit *e)
             return;
         }
         vcpu_arch_load(v);
+        vgic_flush(v);
         uint64_t kind = guest_enter(&v->arch.regs);
+        vgic_sync(v);
         v->stats.total_exits++;
         if (kind == 1 || kind == 2) {
             v->stats.exits[EXIT_EXT_IRQ]++;
@@ -521,6 +540,8 @@ int vcpu_arch_inject_fault(struct vcpu *v, const struct vcpu_exit *exit)
     v->arch.regs.pstate = PSTATE_EL1H_MASKED;
     return 0;
 }
+
+bool vcpu_arch_irq_pending(struct vcpu *v) { return vgic_vcpu_pending(v); }
 
 void vcpu_arch_dump(struct vcpu *v)
 {
