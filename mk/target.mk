@@ -36,7 +36,7 @@ OBJS := $(patsubst %,$(OUT)/%.o,$(COMMON_SRCS) $(ARCH_SRCS)) $(OUT)/version.o
 
 # VMs built into the image: VM_CONFIGS="a.toml b.toml" (validated at build
 # time, images packed in). IMAGE_DIR lets several images share the objects.
-DEFAULT_VM_CONFIGS_aarch64 := configs/vms/kit/aarch64/hello.toml configs/vms/kit/aarch64/smp4.toml
+DEFAULT_VM_CONFIGS_aarch64 := configs/vms/linux-aarch64-qemu-smp2.toml configs/vms/kit/aarch64/multi1.toml
 DEFAULT_VM_CONFIGS_riscv64 := configs/vms/kit/riscv64/hello.toml configs/vms/kit/riscv64/smp4.toml
 DEFAULT_VM_CONFIGS_x86_64 := configs/vms/kit/x86_64/hello.toml configs/vms/kit/x86_64/smp4.toml
 VM_CONFIGS ?= $(DEFAULT_VM_CONFIGS_$(ARCH))
@@ -74,8 +74,16 @@ $(OUT)/version.c: FORCE
 $(OUT)/version.o: $(OUT)/version.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
+# Configs whose images come from build/linux/ need the Linux guest fetched
+# (scripts/fetch-linux.sh: Debian's kernel and busybox, cached under build/).
+LINUX_NEEDED := $(if $(VM_CONFIGS),$(shell grep -l 'build/linux/' $(VM_CONFIGS) 2>/dev/null))
+
+.PHONY: linux-images
+linux-images:
+	$(Q)scripts/fetch-linux.sh
+
 # regenerated on every build (cheap); rewritten only when it changes
-$(BUILTIN_S): FORCE $(HOST_BUILD)/axvisor-config $(if $(VM_CONFIGS),guests)
+$(BUILTIN_S): FORCE $(HOST_BUILD)/axvisor-config $(if $(VM_CONFIGS),guests) $(if $(LINUX_NEEDED),linux-images)
 	@mkdir -p $(dir $@)
 	$(Q)scripts/gen-builtin.sh $(HOST_BUILD)/axvisor-config $@ $(VM_CONFIGS)
 

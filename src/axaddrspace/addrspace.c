@@ -17,8 +17,6 @@ struct as_chunk {
  * contiguous heap allocation for its bookkeeping. */
 #define AS_SEG_CHUNKS 125u
 struct as_chunk_seg {
-    uint32_t n;
-    uint32_t pad;
     struct as_chunk c[AS_SEG_CHUNKS];
 };
 _Static_assert(sizeof(struct as_chunk_seg) <= HEAP_SLAB_MAX,
@@ -103,12 +101,14 @@ static void as_pt_barrier(void *ctx)
 
 /* ---- chunk lists ------------------------------------------------------- */
 
+/* Chunk i lives in segment i / AS_SEG_CHUNKS: every segment but the last
+ * is full. */
 static int chunks_append(struct as_region *r, uint64_t off, paddr_t hpa,
                          unsigned order)
 {
-    struct as_chunk_seg *seg = r->nsegs ? r->segs[r->nsegs - 1] : NULL;
+    uint64_t slot = r->nchunks % AS_SEG_CHUNKS;
 
-    if (!seg || seg->n == AS_SEG_CHUNKS) {
+    if (slot == 0) {
         if (r->nsegs == r->segs_cap) {
             uint32_t cap = r->segs_cap ? r->segs_cap * 2 : 4;
             struct as_chunk_seg **segs = krealloc(r->segs, cap * sizeof(*segs));
@@ -117,20 +117,19 @@ static int chunks_append(struct as_region *r, uint64_t off, paddr_t hpa,
             r->segs = segs;
             r->segs_cap = cap;
         }
-        seg = kmalloc(sizeof(*seg));
+        struct as_chunk_seg *seg = kmalloc(sizeof(*seg));
         if (!seg)
             return -AX_ENOMEM;
-        seg->n = 0;
         r->segs[r->nsegs++] = seg;
     }
-    seg->c[seg->n].off = off;
-    seg->c[seg->n].hpa_order = hpa | order;
-    seg->n++;
+    struct as_chunk *c = &r->segs[r->nsegs - 1]->c[slot];
+    c->off = off;
+    c->hpa_order = hpa | order;
     r->nchunks++;
     return 0;
 }
 
-/* Chunk i (< nchunks): every segment but the last is full. */
+/* Chunk i (< nchunks). */
 static const struct as_chunk *chunk_at(const struct as_region *r, uint64_t i)
 {
     return &r->segs[i / AS_SEG_CHUNKS]->c[i % AS_SEG_CHUNKS];

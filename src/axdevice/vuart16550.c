@@ -5,12 +5,7 @@
 #include "ax/heap.h"
 #include "ax/spinlock.h"
 #include "ax/string.h"
-
-/* the VM layer's console (ax/vm.h); declared here so the model also
- * builds on the host, where the VM structure is not available */
-struct vm;
-void vm_console_putc(struct vm *vm, char c);
-void vm_irq_set_level(struct vm *vm, uint32_t intid, bool level);
+#include "ax/vm_console.h"
 
 void vuart16550_init(struct vuart16550 *u, void (*tx)(void *ctx, char c), void *ctx)
 {
@@ -130,7 +125,7 @@ static void console_tx(void *ctx, char c)
 {
     struct emu_dev *d = ctx;
     if (d->vm)
-        vm_console_putc(d->vm, c);
+        vm_console_uart_putc(d->vm, c);
 }
 
 /* With the device lock held: forward a change of the interrupt output. */

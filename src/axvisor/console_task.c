@@ -8,7 +8,7 @@
 #include "ax/vm.h"
 
 #define POLL_NS 5000000ULL  /* 5 ms: well below what a typist notices */
-#define HOLD_NS 50000000ULL /* how long a byte waits for room in a guest's FIFO */
+#define HOLD_NS 2000000000ULL /* how long a byte waits for room in a guest FIFO: a slow guest under TCG can take a while */
 #define READ_BUDGET 64      /* bytes per poll, so a flood cannot hog a CPU */
 
 static struct console_mux mux;

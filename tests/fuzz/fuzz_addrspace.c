@@ -174,6 +174,7 @@ static void check_stats(void)
     CHECK(st.ram_bytes == ram);
     CHECK(st.table_pages >= 1);
     CHECK(st.chunks >= (ram + MiB(2) - 1) / MiB(2));
+    CHECK(st.chunks <= ram / PAGE_SIZE);
 }
 
 /* One address: as_find, as_translate and pt_query against the model. */

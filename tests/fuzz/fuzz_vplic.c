@@ -13,11 +13,11 @@
 struct vm;
 void *kzalloc(size_t size);
 void kfree(void *p);
-void vm_console_putc(struct vm *vm, char c);
+void vm_console_uart_putc(struct vm *vm, char c);
 void vm_irq_set_level(struct vm *vm, uint32_t intid, bool level);
 void *kzalloc(size_t size) { return calloc(1, size); }
 void kfree(void *p) { free(p); }
-void vm_console_putc(struct vm *vm, char c) { (void)vm; (void)c; }
+void vm_console_uart_putc(struct vm *vm, char c) { (void)vm; (void)c; }
 void vm_irq_set_level(struct vm *vm, uint32_t intid, bool level) { (void)vm; (void)intid; (void)level; }
 
 static uint8_t outputs;

@@ -264,6 +264,50 @@ def build_check_tests(arch):
     ]
 
 
+LINUX_CFG = "configs/vms/linux-aarch64-qemu-smp2.toml"
+
+
+def check_timer_irqs_advance(out):
+    """Two samples of the arch_timer line of /proc/interrupts, a second apart:
+    the guest's timer interrupts must be arriving."""
+    import re
+    seg = out[out.find("TIMER-SAMPLE-1"):]
+    samples = []
+    for m in re.finditer(r"^\s*\d+:((?:\s+\d+)+)\s+GIC\S*\s+27 .*arch_timer", seg, re.M):
+        samples.append(sum(int(x) for x in m.group(1).split()))
+    if len(samples) < 2:
+        return "could not read two arch_timer samples from /proc/interrupts"
+    if samples[1] <= samples[0]:
+        return "timer interrupts did not advance (%d -> %d)" % (samples[0], samples[1])
+    return None
+
+
+def check_neighbour_passed(out):
+    return None if "[vm11 multi1] KIT multi: PASS" in out else "the bare-metal VM beside Linux did not pass"
+
+
+def linux_tests(arch):
+    t = []
+    for gic in (2, 3):
+        steps = expect(r"AXVISOR-LINUX-READY cpus=2", r"/ # ") + [
+            ("send", "grep -c ^processor /proc/cpuinfo\n"), ("expect", r"\n2\r?\n"), ("expect", r"/ # "),
+            ("send", "echo answer-$((6*7))\n"), ("expect", r"answer-42"), ("expect", r"/ # "),
+            ("send", "echo TIMER-SAMPLE-1; grep arch_timer /proc/interrupts; sleep 1; "
+                     "grep arch_timer /proc/interrupts; echo TIMER-DONE\n"),
+            ("expect", r"TIMER-DONE\r?\n"), ("expect", r"/ # "),
+            ("send", "reboot\n"),
+            ("expect", r"vm2 \(linux\): reset \(1\)"),
+            ("expect", r"AXVISOR-LINUX-READY cpus=2"), ("expect", r"/ # "),
+            ("send", "poweroff -f\n"),
+            ("expect", r"vm2 \(linux\): stopped \(guest powered off\)"),
+            ("expect", r"all VMs have stopped; powering off"),
+        ]
+        t.append(Test("%s-linux-gicv%d" % (arch, gic), arch, steps, smp=2, gic=gic,
+                      vm_configs=[LINUX_CFG, KIT % (arch, "multi1")], image_name="linux-multi1",
+                      timeout=300, checks=(check_timer_irqs_advance, check_neighbour_passed)))
+    return t
+
+
 def all_tests():
     return aarch64_tests() + riscv64_tests() + kit_tests("riscv64") + kit_tests("aarch64") + build_check_tests("aarch64") + \
-        x86_64_tests() + kit_tests("x86_64")
+        x86_64_tests() + kit_tests("x86_64") + linux_tests("aarch64")

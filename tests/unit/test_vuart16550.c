@@ -23,8 +23,8 @@ static char out[64];
 static size_t nout;
 
 struct vm;
-void vm_console_putc(struct vm *vm, char c);
-void vm_console_putc(struct vm *vm, char c)
+void vm_console_uart_putc(struct vm *vm, char c);
+void vm_console_uart_putc(struct vm *vm, char c)
 {
     assert_non_null(vm);
     if (nout < sizeof(out))

@@ -5,6 +5,9 @@
 
 #define UARTDR 0x00
 #define UARTFR 0x18
+#define UARTLCR_H 0x2c
+#define LCRH_FEN (1 << 4)
+#define LCRH_WLEN8 (3 << 5)
 #define UARTCR 0x30
 #define UARTIMSC 0x38
 #define FR_TXFF (1 << 5)
@@ -21,6 +24,8 @@ void pl011_init(paddr_t base)
     /* QEMU (and firmware on real boards) leaves the baud rate set; just make
      * sure the UART, TX and RX are on and its interrupts masked. */
     mmio_write32(uart_base + UARTIMSC, 0);
+    /* 8N1 with FIFOs on, so typed input queues up between polls */
+    mmio_write32(uart_base + UARTLCR_H, LCRH_WLEN8 | LCRH_FEN);
     mmio_write32(uart_base + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
 }
 

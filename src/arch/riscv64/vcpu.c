@@ -324,9 +324,11 @@ static bool decode_sync(struct vcpu *v, struct vcpu_exit *e)
 
 static void apply_pending(struct vcpu *v)
 {
-    if (__atomic_exchange_n(&v->arch.pending_vssip, 0, __ATOMIC_ACQ_REL))
+    if (__atomic_load_n(&v->arch.pending_vssip, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&v->arch.pending_vssip, 0, __ATOMIC_ACQ_REL))
         csr_set(hvip, HVIP_VSSIP);
-    if (__atomic_exchange_n(&v->arch.pending_vvma_flush, 0, __ATOMIC_ACQ_REL))
+    if (__atomic_load_n(&v->arch.pending_vvma_flush, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&v->arch.pending_vvma_flush, 0, __ATOMIC_ACQ_REL))
         hfence_vvma_all();
     if (__atomic_load_n(&v->arch.pending_vseip, __ATOMIC_ACQUIRE))
         csr_set(hvip, HVIP_VSEIP);
@@ -362,9 +364,12 @@ void vcpu_arch_run(struct vcpu *v, struct vcpu_exit *e)
             irq_enable(); /* the host interrupt is taken here */
             continue;
         }
-        v->arch.stval = csr_read(stval);
-        v->arch.htval = csr_read(htval);
-        v->arch.htinst = csr_read(htinst);
+        /* an SBI call (the hot path) needs none of the fault CSRs */
+        if (v->arch.scause != EXC_ECALL_VS) {
+            v->arch.stval = csr_read(stval);
+            v->arch.htval = csr_read(htval);
+            v->arch.htinst = csr_read(htinst);
+        }
         bool out = decode_sync(v, e);
         irq_enable();
         if (out)
