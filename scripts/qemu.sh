@@ -6,7 +6,9 @@
 # without one QEMU runs until the machine powers itself off.
 arch=$1; image=$2; shift 2
 SMP=${SMP:-4}; MEM=${MEM:-2G}; GIC=${GIC:-3}
-if [ -t 0 ]; then serial="-serial mon:stdio"; else serial="-serial stdio -monitor none"; fi
+# QEMU's own escape key is moved to Ctrl-T (Ctrl-T x quits, Ctrl-T c opens
+# its monitor) so Ctrl-A reaches the hypervisor's console multiplexer.
+if [ -t 0 ]; then serial="-serial mon:stdio -echr 0x14"; else serial="-serial stdio -monitor none"; fi
 case "$arch" in
 aarch64)
     exec qemu-system-aarch64 -M virt,virtualization=on,gic-version="$GIC" -cpu cortex-a72 \

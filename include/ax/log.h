@@ -8,6 +8,9 @@
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
 extern int log_max_level;
+/* Set by the console multiplexer: true when the cursor is not at the start
+ * of a line, so a log line must begin with a newline. */
+extern bool (*log_line_break_hook)(void);
 
 void ax_log(int level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void ax_vlog(int level, const char *fmt, va_list ap);

@@ -50,7 +50,10 @@ struct vm {
     unsigned vmid;                   /* stage-2 tag */
     uint64_t boot_arg;               /* vCPU 0's first argument (DTB address) */
     /* requests to the manager */
-    bool stop_req, reset_req;
+    bool stop_req, reset_req, start_req, delete_req;
+    /* frees the image data when the VM is deleted (NULL: built-in data) */
+    void (*release_images)(struct vm *vm);
+    void *images_ctx;
     const char *stop_reason;
     unsigned resets;
     unsigned vcpus_on;               /* powered-on vCPUs */
@@ -79,8 +82,22 @@ void vm_request_stop(struct vm *vm, const char *reason);
 void vm_request_reset(struct vm *vm);
 bool vm_should_exit(const struct vm *vm);  /* vCPUs poll this */
 
-/* The manager: runs in the init task until no VM is left. */
+/* The manager: runs in the init task until no VM is running (and, with
+ * keep-alive on, e.g. once the shell was used, forever). */
 void vm_manager_run(void);
+void vm_manager_keep_alive(bool on);
+
+/* Control requests (the shell). Each returns 0 when the request was taken
+ * (the manager carries it out and logs the result), -AX_EBUSY/-AX_EINVAL
+ * when the VM's state does not allow it. delete needs a stopped VM and
+ * returns every page and task it had. */
+int vm_ctl_start(struct vm *vm);
+int vm_ctl_stop(struct vm *vm, const char *why);
+int vm_ctl_restart(struct vm *vm);
+int vm_ctl_suspend(struct vm *vm);
+int vm_ctl_resume(struct vm *vm);
+int vm_ctl_delete(struct vm *vm);
+bool vm_is_gone(unsigned id);
 unsigned vm_running_count(void);
 struct vm *vm_by_id(unsigned id);
 

@@ -121,6 +121,7 @@ void hv_main(struct boot_info *bi)
     if (*cmdline)
         log_info("command line: %s", cmdline);
     hv_set_boot_info(bi);
+    log_line_break_hook = vm_console_end_raw_line;
     memory_init(bi);
     int err = arch_init_late();
     if (err)

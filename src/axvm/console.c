@@ -12,6 +12,7 @@
  * model's lock, vm->con_lock (the line buffer), the log's console lock. */
 #include "ax/log.h"
 #include "ax/vm.h"
+#include "ax/vuart16550.h"
 #include "ax/vpl011.h"
 
 static struct vm *focus;
@@ -101,7 +102,9 @@ bool vm_console_has_uart(struct vm *vm)
 bool vm_console_input(struct vm *vm, char c)
 {
     unsigned long f = spin_lock_irqsave(&vm->con_dev_lock);
-    bool taken = vm->con_dev && vpl011_dev_input(vm->con_dev, (uint8_t)c);
+    /* each model checks that the device is its own */
+    bool taken = vm->con_dev && (vpl011_dev_input(vm->con_dev, (uint8_t)c) ||
+                                 vuart16550_dev_input(vm->con_dev, (uint8_t)c));
     spin_unlock_irqrestore(&vm->con_dev_lock, f);
     return taken;
 }

@@ -453,17 +453,66 @@ static void vm_do_stop(struct vm *vm, bool reset)
     vm_start(vm);
 }
 
+static bool keep_alive;
+
+void vm_manager_keep_alive(bool on) { __atomic_store_n(&keep_alive, on, __ATOMIC_RELEASE); wq_wake_all(&mgr_wq); }
+
+static bool vm_has_request(const struct vm *vm)
+{
+    int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+    bool live = st == VM_STATE_RUNNING || st == VM_STATE_SUSPENDED;
+    return (live && (__atomic_load_n(&vm->stop_req, __ATOMIC_ACQUIRE) ||
+                     __atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE))) ||
+           (!live && (__atomic_load_n(&vm->start_req, __ATOMIC_ACQUIRE) ||
+                      __atomic_load_n(&vm->delete_req, __ATOMIC_ACQUIRE)));
+}
+
 static bool manager_has_work(void)
 {
-    if (vm_running_count() == 0)
+    if (vm_running_count() == 0 && !__atomic_load_n(&keep_alive, __ATOMIC_ACQUIRE))
         return true;
     for (unsigned i = 0; i < VM_MAX; i++) {
         struct vm *vm = vm_table[i];
-        if (vm && (vm->state == VM_STATE_RUNNING || vm->state == VM_STATE_SUSPENDED) &&
-            (__atomic_load_n(&vm->stop_req, __ATOMIC_ACQUIRE) || __atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE)))
+        if (vm && vm_has_request(vm))
             return true;
     }
     return false;
+}
+
+/* Frees a VM that is not running: its address space (if built), its config
+ * and its images. */
+static void vm_do_delete(struct vm *vm)
+{
+    unsigned long f = spin_lock_irqsave(&vm_table_lock);
+    for (unsigned i = 0; i < VM_MAX; i++)
+        if (vm_table[i] == vm)
+            vm_table[i] = NULL;
+    spin_unlock_irqrestore(&vm_table_lock, f);
+    if (vm_console_focus() == vm)
+        vm_console_set_focus(NULL);
+    if (vm->state == VM_STATE_LOADED)
+        vm_teardown(vm);
+    log_info("vm%u (%s): deleted", vm->id, vm->name);
+    if (vm->release_images)
+        vm->release_images(vm);
+    kfree(vm->cfg);
+    kfree(vm);
+}
+
+static void vm_do_start(struct vm *vm)
+{
+    __atomic_store_n(&vm->start_req, false, __ATOMIC_RELEASE);
+    if (vm->state == VM_STATE_STOPPED) {
+        char err[160];
+        vm->state = VM_STATE_LOADING;
+        if (vm_build(vm, err, sizeof(err)) != 0) {
+            log_error("vm%u (%s): start failed: %s", vm->id, vm->name, err);
+            vm->state = VM_STATE_STOPPED;
+            return;
+        }
+    }
+    if (vm->state == VM_STATE_LOADED)
+        vm_start(vm);
 }
 
 void vm_manager_run(void)
@@ -472,14 +521,85 @@ void vm_manager_run(void)
         wait_event(&mgr_wq, manager_has_work());
         for (unsigned i = 0; i < VM_MAX; i++) {
             struct vm *vm = vm_table[i];
-            if (!vm || !(vm->state == VM_STATE_RUNNING || vm->state == VM_STATE_SUSPENDED))
+            if (!vm)
                 continue;
-            bool stop = __atomic_load_n(&vm->stop_req, __ATOMIC_ACQUIRE);
-            bool reset = __atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE);
-            if (stop || reset)
-                vm_do_stop(vm, !stop);
+            int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+            if (st == VM_STATE_RUNNING || st == VM_STATE_SUSPENDED) {
+                bool stop = __atomic_load_n(&vm->stop_req, __ATOMIC_ACQUIRE);
+                bool reset = __atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE);
+                if (stop || reset)
+                    vm_do_stop(vm, !stop);
+            } else if (__atomic_load_n(&vm->delete_req, __ATOMIC_ACQUIRE)) {
+                vm_do_delete(vm);
+            } else if (__atomic_load_n(&vm->start_req, __ATOMIC_ACQUIRE)) {
+                vm_do_start(vm);
+            }
         }
-        if (vm_running_count() == 0)
+        if (vm_running_count() == 0 && !__atomic_load_n(&keep_alive, __ATOMIC_ACQUIRE))
             return;
     }
 }
+
+/* ---- control requests (the shell) ---- */
+
+int vm_ctl_start(struct vm *vm)
+{
+    int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+    if (st != VM_STATE_STOPPED && st != VM_STATE_LOADED)
+        return -AX_EBUSY;
+    __atomic_store_n(&vm->start_req, true, __ATOMIC_RELEASE);
+    wq_wake_all(&mgr_wq);
+    return 0;
+}
+
+int vm_ctl_stop(struct vm *vm, const char *why)
+{
+    int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+    if (st != VM_STATE_RUNNING && st != VM_STATE_SUSPENDED)
+        return -AX_EINVAL;
+    vm_request_stop(vm, why);
+    return 0;
+}
+
+int vm_ctl_restart(struct vm *vm)
+{
+    int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+    if (st != VM_STATE_RUNNING && st != VM_STATE_SUSPENDED)
+        return vm_ctl_start(vm);
+    vm_request_reset(vm);
+    return 0;
+}
+
+int vm_ctl_suspend(struct vm *vm)
+{
+    int running = VM_STATE_RUNNING;
+    if (!__atomic_compare_exchange_n(&vm->state, &running, VM_STATE_SUSPENDED, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return -AX_EINVAL;
+    kick_all(vm); /* running vCPUs come out and wait */
+    log_info("vm%u (%s): suspended", vm->id, vm->name);
+    return 0;
+}
+
+int vm_ctl_resume(struct vm *vm)
+{
+    int susp = VM_STATE_SUSPENDED;
+    if (!__atomic_compare_exchange_n(&vm->state, &susp, VM_STATE_RUNNING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return -AX_EINVAL;
+    kick_all(vm);
+    log_info("vm%u (%s): resumed", vm->id, vm->name);
+    return 0;
+}
+
+int vm_ctl_delete(struct vm *vm)
+{
+    int st = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+    if (st != VM_STATE_STOPPED && st != VM_STATE_LOADED)
+        return -AX_EBUSY;
+    __atomic_store_n(&vm->delete_req, true, __ATOMIC_RELEASE);
+    wq_wake_all(&mgr_wq);
+    return 0;
+}
+
+bool vm_is_gone(unsigned id) { return vm_by_id(id) == NULL; }

@@ -7,6 +7,7 @@
 #include "ax/string.h"
 
 int log_max_level = LOG_INFO;
+bool (*log_line_break_hook)(void);
 static spinlock_t console_lock = SPINLOCK_INIT;
 static bool panic_mode;
 
@@ -54,6 +55,9 @@ void ax_vlog(int level, const char *fmt, va_list ap)
         level = 0;
     uint64_t ns = timer_now_ns();
     unsigned long flags = console_lock_take();
+    /* a guest in focus may have left a partial line (a shell prompt) */
+    if (log_line_break_hook && log_line_break_hook())
+        put_cb(NULL, '\n');
     cb_printf("[%4llu.%06llu c%u %c] ", (unsigned long long)(ns / 1000000000ULL),
               (unsigned long long)(ns / 1000ULL % 1000000ULL), cpu_id(), level_chars[level]);
     ax_vcbprintf(put_cb, NULL, fmt, ap);
