@@ -30,7 +30,7 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=40
 
 COMMON_SRCS := $(wildcard src/lib/*.c src/fdt/*.c src/axalloc/*.c src/axtask/*.c \
 	src/axaddrspace/*.c src/axhal/*.c src/axvmconfig/*.c src/axdevice/*.c src/axvcpu/*.c \
-	src/axvm/*.c src/axvisor/*.c)
+	src/axvm/*.c src/axvisor/*.c src/axfs/*.c src/drivers/*.c)
 ARCH_SRCS := $(wildcard src/arch/$(ARCH)/*.c src/arch/$(ARCH)/*.S)
 OBJS := $(patsubst %,$(OUT)/%.o,$(COMMON_SRCS) $(ARCH_SRCS)) $(OUT)/version.o
 
@@ -113,12 +113,26 @@ run:
 	$(Q)scripts/deps.sh --quiet
 	$(Q)$(MAKE) --no-print-directory run-now
 
-run-now: $(BIN)
-	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) scripts/qemu.sh $(ARCH) $(BIN) $(QEMU_EXTRA)
+# make disk: a FAT32 image build/<arch>/disk.img (README "Disk"). From
+# DISK_DIR as it is, or by default from build/<arch>/disk/, filled with the
+# kit's guests (guest/images/) and DISK_CONFIGS (guest/vm_default/).
+# DISK=1 on run/debug attaches that image, DISK=path another one.
+DISK_CONFIGS ?= $(wildcard configs/vms/disk/$(ARCH)/*.toml)
+DISK_IMG := $(OUT)/disk.img
+DISK_FILE := $(if $(filter 1,$(DISK)),$(DISK_IMG),$(DISK))
+
+.PHONY: disk
+disk: $(if $(DISK_DIR),,guests $(HOST_BUILD)/axvisor-config)
+	$(Q)$(if $(DISK_DIR),,scripts/disk-tree.sh $(HOST_BUILD)/axvisor-config $(ARCH) $(OUT)/disk $(DISK_CONFIGS))
+	@echo "  MKDISK  $(DISK_IMG)"
+	$(Q)scripts/mkdisk.sh $(or $(DISK_DIR),$(OUT)/disk) $(DISK_IMG)
+
+run-now: $(BIN) $(if $(filter 1,$(DISK)),disk)
+	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) DISK=$(DISK_FILE) scripts/qemu.sh $(ARCH) $(BIN) $(QEMU_EXTRA)
 
 # Boot halted with the gdb stub on :1234; see README "Debugging".
-debug: $(BIN)
-	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) scripts/qemu.sh $(ARCH) $(BIN) -s -S $(QEMU_EXTRA)
+debug: $(BIN) $(if $(filter 1,$(DISK)),disk)
+	$(Q)SMP=$(SMP) MEM=$(MEM) GIC=$(GIC) DISK=$(DISK_FILE) scripts/qemu.sh $(ARCH) $(BIN) -s -S $(QEMU_EXTRA)
 
 # make test: host unit tests, then integration tests. Without ARCH on the
 # command line every implemented arch is built and tested.

@@ -32,6 +32,60 @@ def make(arch, configs, image_dir):
     return os.path.join(ROOT, image_dir, "axvisor.bin")
 
 
+INIT_RE = re.compile(r"\[\s*(\d+)\.(\d{6})\] Run /sbin/init as init process")
+READY = b"AXVISOR-LINUX-READY"
+
+
+def run_until(cmd, env, marker, timeout, log_path):
+    """Runs QEMU until marker appears on its console (then kills it)."""
+    p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    out = b""
+    import select
+    import time
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([p.stdout], [], [], 1.0)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+            if marker in out:
+                break
+    p.kill()
+    p.wait()
+    with open(log_path, "wb") as f:
+        f.write(out)
+    return out.decode("utf-8", "replace")
+
+
+def linux_boot(arch, extra):
+    """Linux boot to its first userspace process, in guest instructions
+    (printk time under icount), under the hypervisor and on bare QEMU with
+    the same kernel, initramfs, vCPUs and RAM. Returns a dict or None."""
+    if arch != "aarch64":
+        return None
+    # one vCPU on one pCPU: QEMU 7.2's icount runs all CPUs in one thread
+    # and becomes impractically slow (or stalls) with -smp 2
+    cfg = "configs/vms/linux-aarch64-qemu-smp1.toml"
+    image = make(arch, [cfg], "build/%s/bench-linux" % arch)
+    env = dict(os.environ, SMP="1", MEM="1G")
+    hv = run_until([os.path.join(ROOT, "scripts", "qemu.sh"), arch, image] + extra, env, READY, 900,
+                   os.path.join(ROOT, "build", "bench", "linux-hv.log"))
+    benv = dict(os.environ, SMP="1", MEM="256M", GIC="3")
+    bare = run_until([os.path.join(ROOT, "scripts", "run-linux-bare.sh")] + extra, benv, READY, 900,
+                     os.path.join(ROOT, "build", "bench", "linux-bare.log"))
+    mh, mb = INIT_RE.search(hv), INIT_RE.search(bare)
+    if not mh or not mb:
+        print("bench: Linux did not reach init in one of the runs (see build/bench/linux-*.log)")
+        return None
+    th = int(mh.group(1)) * 10**9 + int(mh.group(2)) * 1000
+    tb = int(mb.group(1)) * 10**9 + int(mb.group(2)) * 1000
+    return {"linux_boot_to_init_hv": th, "linux_boot_to_init_bare": tb,
+            "linux_boot_ratio_x1000": th * 1000 // tb}
+
+
 def main():
     arch = sys.argv[1] if len(sys.argv) > 1 else "aarch64"
     bench_cfg = "configs/vms/kit/%s/bench.toml" % arch
@@ -57,9 +111,15 @@ def main():
         return 1
     results.pop("empty_batch", None)
     results["image_size_bytes"] = os.path.getsize(bare)
+    if os.environ.get("BENCH_LINUX", "1") != "0":
+        lb = linux_boot(arch, extra)
+        if lb:
+            results.update(lb)
     ref = KVM_REFERENCE.get(arch, {})
-    doc = {"arch": arch, "method": "QEMU -icount shift=0,sleep=off, -smp 1; median of 21 batches of 100, "
-           "empty loop subtracted; values are guest instructions per operation",
+    doc = {"arch": arch, "method": "QEMU -icount shift=0,sleep=off, -smp 1; 101 batches of 100 operations (10,100), "
+           "median batch (and *_mean: mean over all), empty loop subtracted; values are guest "
+           "instructions per operation. linux_*: printk time of 'Run /sbin/init' under icount "
+           "(instructions), same kernel/initramfs/1 vCPU under the hypervisor and on bare QEMU",
            "results": results, "kvm_reference": ref, "reference_notes": REFERENCE_NOTE}
     out_json = os.path.join(ROOT, "build", "bench", arch + ".json")
     with open(out_json, "w") as f:

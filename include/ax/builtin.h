@@ -20,7 +20,14 @@ struct builtin_vm {
 extern const struct builtin_vm builtin_vms[];
 extern const uint64_t builtin_vm_count;
 
+struct vm;
+
 /* Create and start every built-in VM; returns how many started. */
 unsigned builtin_vms_start(void);
+/* Create the VM of built-in config `index` (0-based, table order) again,
+ * LOADED and not started: the config is parsed anew, so the VM owns its
+ * own copy and deleting it frees that. 0, -AX_ENOENT (no such index) or
+ * another negative AX_E* (already logged). */
+int builtin_vm_create(unsigned index, struct vm **out);
 
 #endif

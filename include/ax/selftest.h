@@ -5,5 +5,10 @@
 
 int selftest_run_all(void);
 int selftest_sched(void);
+/* hv.test=vmcycle (src/axvisor/vmcycle.c): create, start, stop and delete
+ * the first built-in VM `cycles` times; free pages and heap allocations
+ * must come back. Needs the VM manager running in another task. Returns
+ * the number of failures (0 or 1). */
+int selftest_vmcycle(unsigned cycles);
 
 #endif

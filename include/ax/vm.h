@@ -120,6 +120,8 @@ int vm_cpu_power_state(struct vm *vm, unsigned target); /* enum vcpu_power, -AX_
 
 /* Platform questions the VM layer asks the top level (src/axvisor/). */
 bool hv_range_is_host_ram(paddr_t base, uint64_t size);
+/* What the arch layer found at boot (DTB, RAM banks); NULL before hv_main. */
+const struct boot_info *hv_boot_info(void);
 /* A VM is starting (the console multiplexer starts with the first one). */
 void hv_vm_starting(struct vm *vm);
 /* Map the regions of host DTB node `path` into the VM one to one. */

@@ -1,72 +1,91 @@
 /* VMs built into the hypervisor image (make VM_CONFIGS=...): each config's
  * TOML text and its images are linked in by scripts/gen-builtin.sh. At boot
  * every config is parsed and validated with the same axvmconfig code as the
- * host checker, and its VM is created and started; a bad one is reported
- * and skipped while the others start. */
+ * host checker (vm_load_config), and its VM is created and started; a bad
+ * one is reported and skipped while the others start. */
 #include "ax/builtin.h"
+#include "ax/format.h"
 #include "ax/heap.h"
 #include "ax/log.h"
-#include "ax/string.h"
-#include "ax/vm.h"
+#include "ax/vmload.h"
 
-#define TOML_ARENA_SIZE (256 * 1024)
+#define ERR_SIZE 4096
 
-static int start_one(const struct builtin_vm *b)
+/* Images are linked into the hypervisor: nothing to read or free. */
+static int builtin_size(void *ctx, const struct vm_config *cfg, enum vm_image_kind kind, uint64_t *size,
+                        char *err, size_t errlen)
 {
-    struct vm_config *cfg = kzalloc(sizeof(*cfg));
-    struct vmconfig_errors *errs = kzalloc(sizeof(*errs));
-    void *arena_mem = kmalloc(TOML_ARENA_SIZE);
-    int rc = -AX_ENOMEM;
-    if (!cfg || !errs || !arena_mem) {
-        log_error("%s: out of memory reading the config", b->file);
-        goto out;
+    const struct builtin_vm *b = ctx;
+    if (!b->images[kind].data) {
+        ax_snprintf(err, errlen, "%s: %s image '%s' was not built into the hypervisor", b->file,
+                    vmconfig_image_name(kind), cfg->images[kind].path);
+        return -AX_ENOENT;
     }
-    struct toml_arena arena = {.buf = arena_mem, .size = TOML_ARENA_SIZE};
-    rc = vmconfig_parse(b->file, b->toml, b->toml_len, &arena, cfg, errs);
+    *size = b->images[kind].size;
+    return 0;
+}
+
+static int builtin_load(void *ctx, const struct vm_config *cfg, enum vm_image_kind kind, uint64_t size,
+                        const void **data, char *err, size_t errlen)
+{
+    const struct builtin_vm *b = ctx;
+    (void)cfg;
+    (void)size;
+    (void)err;
+    (void)errlen;
+    *data = b->images[kind].data;
+    return 0;
+}
+
+/* Parses built-in config b and creates its VM, LOADED (err: ERR_SIZE bytes). */
+static int create_one(const struct builtin_vm *b, char *err, struct vm **out)
+{
+    const struct vm_image_loader ld = {
+        .size = builtin_size,
+        .load = builtin_load,
+        .ctx = (void *)(uintptr_t)b,
+    };
+    err[0] = '\0';
+    int rc = vm_load_config(b->file, b->toml, b->toml_len, &ld, err, ERR_SIZE, out);
+    if (rc)
+        vm_load_log_errors(err);
+    return rc;
+}
+
+static int start_one(const struct builtin_vm *b, char *err)
+{
+    struct vm *vm;
+    int rc = create_one(b, err, &vm);
     if (rc) {
-        for (unsigned i = 0; i < errs->count; i++)
-            log_error("%s", errs->msg[i]);
-        log_error("%s: rejected (%u error(s)); other VMs continue", b->file, errs->total);
-        goto out;
+        log_error("%s: rejected; other VMs continue", b->file);
+        return rc;
     }
-    struct vm_blob blobs[VM_IMG_COUNT];
-    memset(blobs, 0, sizeof(blobs));
-    for (unsigned k = 0; k < VM_IMG_COUNT; k++) {
-        if (!cfg->images[k].has_path)
-            continue;
-        if (!b->images[k].data) {
-            log_error("%s: %s image '%s' was not built into the hypervisor", b->file,
-                      vmconfig_image_name((enum vm_image_kind)k), cfg->images[k].path);
-            rc = -AX_ENOENT;
-            goto out;
-        }
-        blobs[k].data = b->images[k].data;
-        blobs[k].size = b->images[k].size;
-        blobs[k].load_addr = k == VM_IMG_KERNEL && !cfg->images[k].has_load_addr ? cfg->entry_point
-                                                                                 : cfg->images[k].load_addr;
-        blobs[k].present = true;
-    }
-    char err[200];
-    struct vm *vm = vm_create(cfg, blobs, err, sizeof(err));
-    if (!vm) {
-        log_error("%s: VM %llu (%s) not created: %s", b->file, (unsigned long long)cfg->id, cfg->name, err);
-        rc = -AX_EINVAL;
-        goto out;
-    }
-    cfg = NULL; /* the VM owns it now */
-    rc = vm_start(vm);
-out:
-    kfree(cfg);
-    kfree(errs);
-    kfree(arena_mem);
+    return vm_start(vm);
+}
+
+int builtin_vm_create(unsigned index, struct vm **out)
+{
+    if (index >= builtin_vm_count)
+        return -AX_ENOENT;
+    char *err = kmalloc(ERR_SIZE);
+    if (!err)
+        return -AX_ENOMEM;
+    int rc = create_one(&builtin_vms[index], err, out);
+    kfree(err);
     return rc;
 }
 
 unsigned builtin_vms_start(void)
 {
     unsigned started = 0;
+    char *err = kmalloc(ERR_SIZE);
+    if (!err) {
+        log_error("built-in VMs: out of memory");
+        return 0;
+    }
     for (uint64_t i = 0; i < builtin_vm_count; i++)
-        if (start_one(&builtin_vms[i]) == 0)
+        if (start_one(&builtin_vms[i], err) == 0)
             started++;
+    kfree(err);
     return started;
 }

@@ -1,13 +1,17 @@
 /* axvisor top level: bring the machine up, run the boot self-checks, start
- * the VMs (later issues), and power off when the last one stops. */
+ * the built-in VMs and the shell, and power off when the last VM stops (or,
+ * once the shell was used, when it says `poweroff`). */
 #include "ax/axhal.h"
 #include "ax/builtin.h"
 #include "ax/vm.h"
 #include "ax/cmdline.h"
+#include "ax/console_mux.h"
 #include "ax/frame.h"
+#include "ax/fsload.h"
 #include "ax/heap.h"
 #include "ax/log.h"
 #include "ax/selftest.h"
+#include "ax/shell.h"
 #include "ax/task.h"
 #include "ax/version.h"
 
@@ -81,7 +85,33 @@ static void start_secondaries(void)
     log_info("smp: %u of %u CPUs online", cpus_online, cpu_count());
 }
 
-/* The first task: self-checks, then (later) the VMs; powers off at the end. */
+#define VMCYCLE_CYCLES 100
+
+static void vmcycle_task(void *arg)
+{
+    (void)arg;
+    selftest_vmcycle(VMCYCLE_CYCLES);
+    vm_manager_keep_alive(false); /* lets the manager return: power off */
+}
+
+/* hv.test=vmcycle: the cycle test instead of the built-in VMs. It needs
+ * the VM manager, which runs here while the test's task asks it for work. */
+NORETURN static void run_vmcycle(void)
+{
+    console_mux_start(); /* the first VM start would, and that task would count as a leak */
+    vm_manager_keep_alive(true);
+    if (!task_spawn("vmcycle", vmcycle_task, NULL, 0)) {
+        log_error("selftest vmcycle: FAIL (cannot create its task)");
+        vm_manager_keep_alive(false);
+    }
+    vm_manager_run();
+    log_info("vmcycle done; powering off");
+    power_off();
+}
+
+/* The first task: self-checks, the shell, the built-in VMs, then the VM
+ * manager until no VM runs (and, once the shell was used or with hv.shell=1,
+ * until `poweroff`); powers off at the end. */
 static void init_task(void *arg)
 {
     (void)arg;
@@ -92,8 +122,20 @@ static void init_task(void *arg)
         log_info("boot self-checks: all passed");
     if (cmdline_is(cmdline, "hv.test", "fault"))
         test_fault();
+    shell_start();
+    if (cmdline_is(cmdline, "hv.test", "vmcycle"))
+        run_vmcycle();
+    bool shell_boot = cmdline_is(cmdline, "hv.shell", "1");
     unsigned started = builtin_vms_start();
-    if (started) {
+    started += disk_vms_start();
+    if (started || shell_boot) {
+        console_mux_start(); /* already running if a VM started */
+        if (shell_boot) {
+            vm_manager_keep_alive(true);
+            vm_console_set_focus(NULL);
+            shell_engage();
+            log_info("hv.shell=1: the shell has the console; 'poweroff' ends");
+        }
         vm_manager_run();
         log_info("all VMs have stopped; powering off");
     } else {

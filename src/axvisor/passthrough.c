@@ -9,6 +9,7 @@
 static const struct boot_info *boot;
 
 void hv_set_boot_info(const struct boot_info *bi) { boot = bi; }
+const struct boot_info *hv_boot_info(void) { return boot; }
 
 bool hv_range_is_host_ram(paddr_t base, uint64_t size)
 {

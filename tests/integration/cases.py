@@ -6,6 +6,9 @@ anywhere. expect_exit: QEMU's exit status when the machine powers itself off
 (None: the test kills QEMU when its steps are done)."""
 
 
+import re
+
+
 class Test:
     def __init__(self, name, arch, steps, smp=1, mem="2G", gic=3, cmdline="",
                  qemu_args=(), forbid=None, expect_exit=0, timeout=60, checks=(),
@@ -308,6 +311,100 @@ def linux_tests(arch):
     return t
 
 
+def shell_cmd(line, *patterns):
+    """Type a shell command (Enter is CR, as a terminal sends it) and
+    expect its output."""
+    return [("send", line + "\r")] + expect(*patterns)
+
+
+def check_shell_effects(out):
+    """What the guests printed while the shell drove them (their lines may
+    come before or after the shell's own, so they are checked here)."""
+    if out.count("[vm1 hello] KIT hello: PASS") != 2:
+        return "hello did not pass twice (at boot and after 'vm start 1')"
+    for line in ("idle: up (boot 0)", "idle: up (boot 1)"):
+        if line not in out:
+            return "missing %r" % line
+    tail = out[out.find("vm delete: vm 15 (idle) deleted"):]
+    if re.search(r"^ +15 +idle ", tail, re.M):
+        return "'vm list' still shows the deleted VM"
+    return None
+
+
+def shell_tests(arch):
+    """The hypervisor shell through the serial console: hello runs and
+    stops at boot, idle stays up; Ctrl-A h gives the hypervisor the focus."""
+    end = r"all VMs have stopped; powering off"
+    prompt = r"axvisor> "
+    addr = r"0x[48]0000000"  # the kit's RAM base (0x8000_0000 on riscv64)
+    steps = (expect(r"\[vm1 hello\] KIT hello: PASS", r"vm1 \(hello\): stopped", r"idle: up \(boot 0\)") +
+             [("send", "\x01h")] + expect(r"\[console: hypervisor\]", prompt) +
+             shell_cmd("vm list", r"ID +NAME +STATE +VCPUS +MEMORY",
+                       r"^ +1 +hello +stopped +1 +16 MiB", r"^ +15 +idle +running +1 +16 MiB") +
+             # stopping the last running VM from the shell leaves the machine up
+             shell_cmd("vm stop 15", r"vm stop: vm 15 \(idle\) stopped") +
+             shell_cmd("vm list", r"^ +15 +idle +stopped ") +
+             shell_cmd("vm start 15", r"vm start: vm 15 \(idle\) started") +
+             shell_cmd("vm restart 15", r"vm restart: vm 15 \(idle\) restarted") +
+             shell_cmd("vm suspend 15", r"vm suspend: vm 15 \(idle\) suspended") +
+             shell_cmd("vm list", r"^ +15 +idle +suspended ") +
+             shell_cmd("vm suspend 15", r"^vm suspend: vm 15 is suspended\r?$") +
+             shell_cmd("vm resume 15", r"vm resume: vm 15 \(idle\) resumed") +
+             shell_cmd("vm show 15", r"vm 15 \(idle\): running for [\d.]+ m?s, 1 reset",
+                       r"type +RTOS, 1 vCPU, config ", r"entry +" + addr,
+                       r"kernel +\S*idle\.bin at " + addr + r", \d+ (KiB|bytes)",
+                       r"memory +" + addr + r" \+16 MiB RWX- alloc", r"irq mode +no_irq",
+                       r"vcpu 0 +on, pCPUs 0x[0-9a-f]+, task \w+ on cpu \d+, \d+ exits") +
+             shell_cmd("stats", r"vm 1 \(hello\): stopped", r"vm 15 \(idle\): running, up [\d.]+ m?s, 1 reset",
+                       r"vcpu 0: \d+ exits \(.*halt \d+.*\), \d+ halts, ran [\d.]+ m?s",
+                       r"memory: \d+ of \d+ pages free \(\d+ used\), \d+ KiB free; heap \d+ bytes in \d+ allocations",
+                       r"tasks: \d+") +
+             shell_cmd("vm delete 15", r"^vm delete: vm 15 is running \(stop it first\)\r?$") +
+             shell_cmd("vm stop 15", r"vm stop: vm 15 \(idle\) stopped") +
+             shell_cmd("vm delete 15", r"vm delete: vm 15 \(idle\) deleted") +
+             shell_cmd("vm list", r"^ +1 +hello +stopped ", prompt) +
+             shell_cmd("vm show 15", r"^vm: no VM with id 15\r?$") +
+             shell_cmd("vm start 1", r"vm start: vm 1 \(hello\) started", r"vm1 \(hello\): stopped") +
+             shell_cmd("log level", r"^log level: info\r?$") +
+             shell_cmd("log level debug", r"^log level: debug\r?$") +
+             shell_cmd("log level loud", r"^log level: unknown level 'loud' \(error, warn, info, debug, trace\)\r?$") +
+             shell_cmd("log level info", r"^log level: info\r?$") +
+             # bad commands and ids: one line each
+             shell_cmd("frob", r"^frob: unknown command \(help lists them\)\r?$") +
+             shell_cmd("vm start 7", r"^vm: no VM with id 7\r?$") +
+             shell_cmd("vm start abc", r"^vm start: 'abc' is not a VM id\r?$") +
+             shell_cmd("vm stop 1", r"^vm stop: vm 1 is stopped\r?$") +
+             shell_cmd("vm resume 1", r"^vm resume: vm 1 is stopped\r?$") +
+             shell_cmd("vm stop", r"^vm stop: which VM\? \(vm stop ID\)\r?$") +
+             shell_cmd("vm frob 1", r"^vm: unknown subcommand 'frob' \(help lists them\)\r?$") +
+             shell_cmd("vm create", r"^vm create: which file\? \(vm create PATH\.toml\)\r?$") +
+             shell_cmd("cat", r"^cat: which file\? \(cat PATH\)\r?$") +
+             shell_cmd("cat /x", r"^cat: (no filesystem mounted|/x: no such file)\r?$") +
+             shell_cmd("echo 'unterminated", r"^shell: unterminated quote or trailing backslash\r?$") +
+             shell_cmd("help", r"vm restart ID", r"poweroff ") +
+             # line editing: a typo fixed with Backspace and the arrows, then history
+             [("send", "vm lx\x7fst\x1b[D\x1b[Di\r")] + expect(r"^ +1 +hello +stopped ") +
+             [("send", "\x1b[A\x1b[A\r")] + expect(r"help lists them|hello +stopped") +
+             [("send", "garbage\x03")] + expect(r"\^C") +
+             shell_cmd("poweroff", r"poweroff: stopping 0 VMs", end))
+    tests = [Test("%s-shell" % arch, arch, steps, smp=2, vm_configs=kit(arch, "hello", "idle"),
+                  timeout=120, checks=(check_shell_effects,))]
+    # hv.shell=1 without VMs: the machine stays up with the prompt
+    tests.append(Test("%s-shell-novm" % arch, arch,
+                      expect(r"hv\.shell=1: the shell has the console", prompt) +
+                      shell_cmd("vm list", r"^no VMs\r?$") +
+                      shell_cmd("stats", r"memory: \d+ of \d+ pages free") +
+                      shell_cmd("poweroff", r"poweroff: stopping 0 VMs", end),
+                      smp=1, cmdline="hv.shell=1"))
+    # create/start/stop/delete a hundred times: every page comes back
+    tests.append(Test("%s-vmcycle" % arch, arch,
+                      expect(r"selftest vmcycle: PASS \(100 cycles, \d+ free pages before and after\)",
+                             r"powering off"),
+                      smp=2, cmdline="hv.test=vmcycle", vm_configs=kit(arch, "idle"), timeout=180))
+    return tests
+
+
 def all_tests():
     return aarch64_tests() + riscv64_tests() + kit_tests("riscv64") + kit_tests("aarch64") + build_check_tests("aarch64") + \
-        x86_64_tests() + kit_tests("x86_64") + linux_tests("aarch64")
+        x86_64_tests() + kit_tests("x86_64") + linux_tests("aarch64") + \
+        shell_tests("aarch64") + shell_tests("riscv64") + shell_tests("x86_64")
