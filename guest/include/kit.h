@@ -2,8 +2,9 @@
  *
  * A test is one C file with KIT_TEST(name) and `void kit_main(void)`, run on
  * vCPU 0 of a VM. It ends with exactly one result line on the hypercall
- * console, "KIT <name>: PASS" or "KIT <name>: FAIL <reason>", and then powers
- * its VM off (kit_pass / kit_fail / kit_exit). Nothing here names an
+ * console, "KIT <name>: PASS" or "KIT <name>: FAIL <reason>" (or "KIT <name>:
+ * SKIP <reason>" when it cannot run here), and then powers its VM off
+ * (kit_pass / kit_fail / kit_exit / kit_skip). Nothing here names an
  * architecture: instruction-level details live behind kit_arch.h, which each
  * guest/arch/<arch>/include/ provides (see guest/README.md for its contract).
  */
@@ -36,6 +37,11 @@ void kit_main(void);
 NORETURN void kit_pass(void);
 NORETURN void kit_fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
 NORETURN void kit_exit(bool pass);
+/* Prints "KIT <name>: SKIP <reason>" and powers the VM off: the test could
+ * not run here (e.g. no interrupt controller in this arch's kit runtime).
+ * A skip is neither a pass nor a failure; harnesses must not count it as a
+ * pass. */
+NORETURN void kit_skip(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Fails the test with the message unless cond holds. */
 #define KIT_CHECK(cond, ...)          \
@@ -81,6 +87,77 @@ uint64_t kit_sleep_ns(uint64_t ns);
 
 #define KIT_MS(x) ((uint64_t)(x) * 1000000u)
 #define KIT_US(x) ((uint64_t)(x) * 1000u)
+
+/* ---- interrupts ------------------------------------------------------------ */
+
+/* Interrupt numbers are the platform's (aarch64: GIC INTIDs; SGIs 0..15 are
+ * the IPIs, the EL1 virtual timer is PPI 27). Everything here acts on the
+ * calling vCPU unless it names another one.
+ *
+ * A handler runs in exception context on the vCPU that took the interrupt,
+ * with interrupts masked; the runtime acknowledges the interrupt before the
+ * handler and ends it (EOI) after. Keep handlers short: record, count,
+ * send an IPI; do not print (the interrupted code may hold the console). */
+typedef void (*kit_irq_handler)(unsigned irq);
+
+/* Brings up the VM's interrupt controller for this vCPU (aarch64: the
+ * GICv3 or GICv2 the hypervisor gives, found at run time): every private
+ * interrupt disabled, not pending and at priority KIT_IRQ_PRIO_DEFAULT, the
+ * CPU interface accepting all priorities. Interrupts stay masked at the CPU.
+ * Call it on each vCPU that takes interrupts, on vCPU 0 before the others.
+ * Returns false when the VM (or this arch's kit runtime) has none. */
+bool kit_irq_init(void);
+/* "GICv3", "GICv2", ... after kit_irq_init; "none" without. */
+const char *kit_irq_controller(void);
+/* One handler for every vCPU; NULL makes any interrupt a test failure. */
+void kit_irq_set_handler(kit_irq_handler h);
+
+#define KIT_IRQ_PRIO_DEFAULT 0xa0
+/* This vCPU's private interrupts (aarch64: INTID < 32). False if irq is not
+ * one or the controller is not up. Priorities: lower is more urgent; how
+ * many low bits count is the controller's business (steps of 0x10 are
+ * always distinct). */
+bool kit_irq_enable(unsigned irq);
+bool kit_irq_disable(unsigned irq);
+bool kit_irq_set_priority(unsigned irq, uint8_t prio);
+
+/* The CPU's interrupt mask (aarch64: PSTATE.I). */
+void kit_irq_local_enable(void);
+void kit_irq_local_disable(void);
+bool kit_irq_local_enabled(void);
+/* Call with interrupts masked: waits for an interrupt (WFI; a pending one
+ * ends it even while masked), then unmasks just long enough for pending
+ * interrupts to be taken and masks again. The race-free way to sleep until
+ * a handler has done something:
+ *     kit_irq_local_disable();
+ *     while (!done) kit_irq_wait();
+ *     kit_irq_local_enable();
+ * Nothing bounds the wait but an interrupt: arm the timer for a timeout. */
+void kit_irq_wait(void);
+/* Inside a handler: kit_time_ns() as read by the first instructions of the
+ * interrupt vector that is running it (for latency measurements; the
+ * counter's resolution applies, 16 ns on QEMU virt aarch64). */
+uint64_t kit_irq_entry_ns(void);
+
+/* The per-vCPU timer interrupt (aarch64: the EL1 virtual timer, PPI 27).
+ * kit_timer_irq_arm is one-shot: the interrupt comes once kit_time_ns()
+ * reaches deadline (at once if it already has), and the runtime stops the
+ * timer before the handler runs. Arming again replaces the deadline. The
+ * timer is the one kit_sleep_ns uses: do not mix the two on one vCPU. */
+unsigned kit_timer_irq(void);
+void kit_timer_irq_arm(uint64_t deadline_ns);
+void kit_timer_irq_cancel(void);
+
+/* Inter-processor interrupts (aarch64: SGIs). kit_ipi_irq() is the kit's
+ * usual one (SGI 1); kit_ipi_irq_nth(k), k < kit_ipi_count(), are all the
+ * platform has (SGI k). kit_ipi_send_irq(cpu, irq) makes irq pending on
+ * vCPU cpu (which may be this one); false if cpu or irq is out of range.
+ * The target must have enabled irq to take it. */
+unsigned kit_ipi_irq(void);
+unsigned kit_ipi_count(void);
+unsigned kit_ipi_irq_nth(unsigned k);
+bool kit_ipi_send(unsigned cpu);
+bool kit_ipi_send_irq(unsigned cpu, unsigned irq);
 
 /* ---- CPUs ---------------------------------------------------------------- */
 
@@ -129,7 +206,8 @@ enum kit_fault_class {
     KIT_FAULT_STORE,   /* ... on a store (EC 0x25, WnR=1) */
     KIT_FAULT_FETCH,   /* instruction fetch fault (EC 0x21) */
     KIT_FAULT_UNDEF,   /* undefined / illegal instruction */
-    KIT_FAULT_IRQ,     /* an interrupt, which no kit test unmasks */
+    KIT_FAULT_IRQ,     /* an interrupt the runtime does not expect (no
+                          controller set up on this vCPU) */
     KIT_FAULT_OTHER,
 };
 

@@ -79,6 +79,20 @@ void kit_fail(const char *fmt, ...)
     power_off_after_result();
 }
 
+void kit_skip(const char *fmt, ...)
+{
+    if (!claim_result())
+        kit_park();
+    kit_console_flush();
+    kit_printf("KIT %s: SKIP ", kit_test_name);
+    va_list ap;
+    va_start(ap, fmt);
+    kit_vprintf(fmt, ap);
+    va_end(ap);
+    kit_printf("\n");
+    power_off_after_result();
+}
+
 void kit_system_off(void)
 {
     kit_console_flush();
@@ -161,6 +175,31 @@ enum kit_fault_action kit_fault_dispatch(const struct kit_fault *f)
 {
     kit_fault_handler h = __atomic_load_n(&fault_handler, __ATOMIC_ACQUIRE);
     return h ? h(f) : KIT_FAULT_UNHANDLED;
+}
+
+/* ---- probing for a device ---- */
+
+static uint32_t probe_faults;
+
+static enum kit_fault_action probe_fault(const struct kit_fault *f)
+{
+    if (f->cls != KIT_FAULT_LOAD)
+        return KIT_FAULT_UNHANDLED;
+    __atomic_fetch_add(&probe_faults, 1, __ATOMIC_RELAXED);
+    return KIT_FAULT_SKIP;
+}
+
+/* The test's own fault handler is put aside for the one load; nothing else
+ * may fault meanwhile (the runtime probes on vCPU 0 before others run). */
+bool kit_probe_read32(uintptr_t addr, uint32_t *val)
+{
+    kit_fault_handler saved = __atomic_exchange_n(&fault_handler, probe_fault, __ATOMIC_ACQ_REL);
+    uint32_t before = __atomic_load_n(&probe_faults, __ATOMIC_RELAXED);
+    uint32_t v = kit_mmio_read32(addr);
+    bool ok = __atomic_load_n(&probe_faults, __ATOMIC_RELAXED) == before;
+    __atomic_store_n(&fault_handler, saved, __ATOMIC_RELEASE);
+    *val = ok ? v : 0;
+    return ok;
 }
 
 static const char *class_name(enum kit_fault_class c)

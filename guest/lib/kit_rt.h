@@ -23,7 +23,38 @@ void kit_arch_system_reset(void);
 /* Puts one character to the platform UART; false if it stayed busy. */
 bool kit_arch_uart_putc(char c);
 
+/* Interrupts (see kit.h). An arch without them returns false from
+ * kit_arch_irq_init and "none" from kit_arch_irq_controller; the rest are
+ * then never called for real (guest/lib checks the vCPU is set up). */
+bool kit_arch_irq_init(void);
+const char *kit_arch_irq_controller(void);
+bool kit_arch_irq_enable(unsigned irq, bool on);
+bool kit_arch_irq_set_priority(unsigned irq, uint8_t prio);
+void kit_arch_irq_local_enable(void);
+void kit_arch_irq_local_disable(void);
+bool kit_arch_irq_local_enabled(void);
+void kit_arch_irq_wait(void);
+unsigned kit_arch_timer_irq(void);
+void kit_arch_timer_irq_arm(uint64_t deadline);   /* in counter ticks */
+void kit_arch_timer_irq_cancel(void);
+unsigned kit_arch_ipi_count(void);
+unsigned kit_arch_ipi_irq_nth(unsigned k);
+bool kit_arch_ipi_send(unsigned cpu, unsigned irq);
+
 /* ---- provided by guest/lib for the arch runtime ---- */
+
+/* Calls the test's interrupt handler for irq, taken on this vCPU at
+ * counter value entry (read at the vector); the arch acknowledged irq and
+ * ends it after this returns. With no handler the test fails. */
+void kit_irq_dispatch(unsigned irq, uint64_t entry);
+
+/* Counter ticks <-> ns with this platform's counter frequency. */
+uint64_t kit_ticks_to_ns(uint64_t ticks);
+uint64_t kit_ns_to_ticks(uint64_t ns);   /* rounds up */
+
+/* One 32-bit load from addr with faults caught: false (and *val = 0) if
+ * the load faulted, i.e. nothing is there. */
+bool kit_probe_read32(uintptr_t addr, uint32_t *val);
 
 NORETURN void kit_boot_primary(void);
 NORETURN void kit_boot_secondary(uint64_t context);

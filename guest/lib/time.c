@@ -19,6 +19,16 @@ static uint64_t ns_to_ticks(uint64_t ns, uint64_t freq)
     return secs * freq + ((ns % NS_PER_S) * freq + NS_PER_S - 1) / NS_PER_S;
 }
 
+uint64_t kit_ticks_to_ns(uint64_t ticks)
+{
+    return ticks_to_ns(ticks, kit_arch_counter_freq());
+}
+
+uint64_t kit_ns_to_ticks(uint64_t ns)
+{
+    return ns_to_ticks(ns, kit_arch_counter_freq());
+}
+
 uint64_t kit_time_ns(void)
 {
     return ticks_to_ns(kit_arch_counter(), kit_arch_counter_freq());

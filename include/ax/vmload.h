@@ -9,7 +9,9 @@
 
 #include "ax/vm.h"
 
-/* Where the images come from. Every hook gets ctx; messages go to err. */
+/* Where the images come from. Every hook gets ctx. size and load write one
+ * message (starting with the file name) into their err; check appends its
+ * own with vm_load_msg. */
 struct vm_image_loader {
     /* Optional: a check of the whole config before its images (e.g. that
      * image_location suits this source). 0 or a negative AX_E*. */

@@ -15,6 +15,8 @@
 #define ERR_SIZE 4096
 #define NAME_CAP 128 /* bytes of a config's file name kept for sorting */
 
+_Static_assert(ERR_SIZE >= VFS_PATH_MAX, "start_from reuses err for a path");
+
 static struct fat32_vol disk_vol;
 static bool disk_mounted;
 static bool fs_busy;
@@ -93,7 +95,7 @@ static int fs_size(void *ctx, const struct vm_config *cfg, enum vm_image_kind ki
     int rc = resolve(c, img, err, errlen);
     if (rc)
         return rc;
-    struct vfs_stat st;
+    struct vfs_stat st = {0, false};
     rc = vfs_stat(c->path, &st);
     if (rc == -AX_ENOENT) {
         ax_snprintf(err, errlen, "%s: %s image \"%s\" not found on the disk (looked for %s)", c->config,
@@ -159,7 +161,7 @@ static void fs_release_images(struct vm *vm)
 
 static int read_config(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    struct vfs_stat st;
+    struct vfs_stat st = {0, false};
     int rc = vfs_stat(path, &st);
     if (rc == 0 && st.is_dir)
         rc = -AX_EINVAL;

@@ -20,22 +20,15 @@
 #include "ax/console_mux.h"
 #include "ax/format.h"
 #include "ax/frame.h"
+#include "ax/fsload.h"
 #include "ax/heap.h"
 #include "ax/lineedit.h"
 #include "ax/log.h"
 #include "ax/shell.h"
 #include "ax/string.h"
 #include "ax/task.h"
-#include "ax/vm.h"
-
-/* The disk (ls, cat, vm create) comes with src/axvisor/fsload.c. */
-#if defined(__has_include)
-#if __has_include("ax/fsload.h")
-#include "ax/fsload.h"
 #include "ax/vfs.h"
-#define SHELL_HAVE_DISK 1
-#endif
-#endif
+#include "ax/vm.h"
 
 #define IN_RING 512                  /* typed bytes waiting for the shell task */
 #define POLL_NS 100000000ULL         /* 100 ms: prompt repair */
@@ -43,6 +36,7 @@
 #define WAIT_NS 10000000000ULL       /* 10 s for a VM to reach a state */
 #define POWEROFF_GRACE_NS 3000000000ULL
 #define CAT_MAX 16384                /* bytes cat shows */
+#define CREATE_ERR_MAX 2048          /* vm create's messages */
 #define LS_MAX 500                   /* entries ls shows */
 
 /* ---- input ring (any task → shell task) ---- */
@@ -483,21 +477,51 @@ static void vm_cmd_delete(struct vm *vm)
         out("vm delete: vm %u (%s) deleted\n", id, name);
 }
 
-static void vm_cmd_create(const char *path)
+/* The disk has no current directory: a relative path starts at "/". */
+static const char *abs_path(const char *path, char *buf, size_t len)
 {
-#ifdef SHELL_HAVE_DISK
-    char err[200] = "";
-    struct vm *vm = NULL;
-    int rc = vm_create_from_file(path, err, sizeof(err), &vm);
-    if (rc || !vm) {
-        out("vm create: %s\n", err[0] ? err : ax_strerror(rc));
+    if (path[0] == '/')
+        return path;
+    ax_snprintf(buf, len, "/%s", path);
+    return buf;
+}
+
+/* Every message vm_create_from_file gave, one line each. */
+static void print_lines(const char *prefix, const char *text)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        if (n)
+            out("%s%.*s\n", prefix, (int)n, text);
+        text += n + (nl ? 1 : 0);
+    }
+}
+
+static void vm_cmd_create(const char *arg)
+{
+    if (!fs_disk_mounted()) {
+        out("vm create: no filesystem mounted\n");
         return;
     }
-    out("vm create: vm %u (%s) created from %s; 'vm start %u' runs it\n", vm->id, vm->name, path, vm->id);
-#else
-    (void)path;
-    out("vm create: no filesystem mounted\n");
-#endif
+    char pbuf[SHELL_LINE_MAX + 2];
+    const char *path = abs_path(arg, pbuf, sizeof(pbuf));
+    char *err = kzalloc(CREATE_ERR_MAX);
+    if (!err) {
+        out("vm create: out of memory\n");
+        return;
+    }
+    struct vm *vm = NULL;
+    int rc = vm_create_from_file(path, err, CREATE_ERR_MAX, &vm);
+    if (rc || !vm) {
+        if (err[0])
+            print_lines("vm create: ", err);
+        else
+            out("vm create: %s: %s\n", path, ax_strerror(rc));
+    } else {
+        out("vm create: vm %u (%s) created from %s; 'vm start %u' runs it\n", vm->id, vm->name, path, vm->id);
+    }
+    kfree(err);
 }
 
 static const struct vm_cmd vm_cmds[] = {
@@ -552,7 +576,6 @@ static void cmd_vm(struct shell_args *a)
 
 /* ---- disk ---- */
 
-#ifdef SHELL_HAVE_DISK
 static const char *fs_error(int rc) { return rc == -AX_ENOENT ? "no such file or directory" : ax_strerror(rc); }
 
 struct ls_ctx {
@@ -573,7 +596,6 @@ static int ls_entry(const struct vfs_dirent *de, void *arg)
         out("%12llu  %.200s\n", (unsigned long long)de->size, de->name);
     return 0;
 }
-#endif
 
 static void cmd_ls(struct shell_args *a)
 {
@@ -581,64 +603,84 @@ static void cmd_ls(struct shell_args *a)
         out("ls: too many arguments (ls [PATH])\n");
         return;
     }
-#ifdef SHELL_HAVE_DISK
-    const char *path = a->argc == 2 ? a->argv[1] : "/";
-    struct vfs_stat st;
-    int rc = vfs_stat(path, &st);
-    if (rc == -AX_ENOENT && vfs_stat("/", &st) != 0) {
+    if (!fs_disk_mounted()) {
         out("ls: no filesystem mounted\n");
         return;
     }
-    if (rc) {
-        out("ls: %s: %s\n", path, fs_error(rc));
-        return;
-    }
-    if (!st.is_dir) {
-        out("%12llu  %s\n", (unsigned long long)st.size, path);
-        return;
-    }
+    char pbuf[SHELL_LINE_MAX + 2];
+    const char *path = abs_path(a->argc == 2 ? a->argv[1] : "/", pbuf, sizeof(pbuf));
     struct ls_ctx c = {0, 0};
-    rc = vfs_readdir(path, ls_entry, &c);
+    struct vfs_stat st;
+    fs_lock();
+    int rc = vfs_stat(path, &st);
+    if (rc == 0 && st.is_dir)
+        rc = vfs_readdir(path, ls_entry, &c);
+    fs_unlock();
     if (rc < 0)
         out("ls: %s: %s\n", path, fs_error(rc));
+    else if (!st.is_dir)
+        out("%12llu  %s\n", (unsigned long long)st.size, path);
     else if (c.skipped)
         out("(%u more entries not shown)\n", c.skipped);
     else if (c.shown == 0)
         out("(empty)\n");
-#else
-    out("ls: no filesystem mounted\n");
-#endif
 }
 
-#ifdef SHELL_HAVE_DISK
-/* Reads up to max bytes from the start of an open file. */
-static int64_t read_head(int fd, uint8_t *buf, size_t max)
+/* Reads up to max bytes from the start of path (fs_lock held); the file's
+ * size in st. Returns the bytes read or a negative AX_E* (0 for a
+ * directory: st says so). */
+static int64_t read_head(const char *path, uint8_t *buf, size_t max, struct vfs_stat *st)
 {
+    st->size = 0;
+    st->is_dir = false;
+    int fd = vfs_open(path);
+    if (fd < 0)
+        return fd;
+    int64_t rc = vfs_fstat(fd, st);
     size_t done = 0;
-    while (done < max) {
+    if (rc == 0 && st->is_dir)
+        max = 0;
+    while (rc == 0 && done < max) {
         int64_t n = vfs_read(fd, buf + done, max - done);
         if (n < 0)
-            return n;
-        if (n == 0)
+            rc = n;
+        else if (n == 0)
             break;
-        done += (size_t)n;
+        else
+            done += (size_t)n;
     }
-    return (int64_t)done;
+    vfs_close(fd);
+    return rc < 0 ? rc : (int64_t)done;
 }
 
-static void cat_file(const char *path, int fd, uint64_t size)
+static void cmd_cat(struct shell_args *a)
 {
+    if (a->argc != 2) {
+        out("cat: %s (cat PATH)\n", a->argc < 2 ? "which file?" : "too many arguments");
+        return;
+    }
+    if (!fs_disk_mounted()) {
+        out("cat: no filesystem mounted\n");
+        return;
+    }
+    char pbuf[SHELL_LINE_MAX + 2];
+    const char *path = abs_path(a->argv[1], pbuf, sizeof(pbuf));
     uint8_t *buf = kmalloc(CAT_MAX);
     if (!buf) {
         out("cat: out of memory\n");
         return;
     }
-    int64_t got = read_head(fd, buf, CAT_MAX);
-    if (got < 0) {
-        out("cat: %s: %s\n", path, fs_error((int)got));
+    struct vfs_stat st;
+    fs_lock();
+    int64_t got = read_head(path, buf, CAT_MAX, &st);
+    fs_unlock();
+    if (got < 0 || st.is_dir) {
+        out("cat: %s: %s\n", path,
+            st.is_dir ? "is a directory" : got == -AX_ENOENT ? "no such file" : ax_strerror((int)got));
         kfree(buf);
         return;
     }
+    uint64_t size = st.size;
     size_t n = (size_t)got;
     bool cut = size > n;
     if (cut)
@@ -656,40 +698,8 @@ static void cat_file(const char *path, int fd, uint64_t size)
     if (n && buf[n - 1] != '\n')
         out("\n");
     if (cut)
-        out("(cat: first %zu of %llu bytes shown)\n", n, (unsigned long long)size);
+        out("(cat: the first %zu of %llu bytes)\n", n, (unsigned long long)size);
     kfree(buf);
-}
-#endif
-
-static void cmd_cat(struct shell_args *a)
-{
-    if (a->argc != 2) {
-        out("cat: %s (cat PATH)\n", a->argc < 2 ? "which file?" : "too many arguments");
-        return;
-    }
-#ifdef SHELL_HAVE_DISK
-    const char *path = a->argv[1];
-    int fd = vfs_open(path);
-    struct vfs_stat st;
-    if (fd == -AX_ENOENT && vfs_stat("/", &st) != 0) {
-        out("cat: no filesystem mounted\n");
-        return;
-    }
-    if (fd < 0) {
-        out("cat: %s: %s\n", path, fd == -AX_ENOENT ? "no such file" : ax_strerror(fd));
-        return;
-    }
-    int rc = vfs_fstat(fd, &st);
-    if (rc)
-        out("cat: %s: %s\n", path, ax_strerror(rc));
-    else if (st.is_dir)
-        out("cat: %s: is a directory\n", path);
-    else
-        cat_file(path, fd, st.size);
-    vfs_close(fd);
-#else
-    out("cat: no filesystem mounted\n");
-#endif
 }
 
 /* ---- log, stats, poweroff, help ---- */

@@ -6,6 +6,7 @@
 #include "ax/vmload.h"
 
 #define TOML_ARENA_SIZE (256 * 1024)
+#define MSG_LEN 400 /* one image message: two paths fit */
 
 void vm_load_msg(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -62,7 +63,7 @@ static int size_images(const char *file, struct vm_config *cfg, const struct vm_
         sizes[k] = 0;
         if (!cfg->images[k].has_path)
             continue;
-        char msg[VMCONFIG_ERR_LEN];
+        char msg[MSG_LEN];
         msg[0] = '\0';
         int r = ld->size(ld->ctx, cfg, (enum vm_image_kind)k, &sizes[k], msg, sizeof(msg));
         if (r) {
@@ -92,7 +93,7 @@ static int load_images(const struct vm_config *cfg, const struct vm_image_loader
         if (!cfg->images[k].has_path)
             continue;
         const void *data = NULL;
-        char msg[VMCONFIG_ERR_LEN];
+        char msg[MSG_LEN];
         msg[0] = '\0';
         int rc = ld->load(ld->ctx, cfg, (enum vm_image_kind)k, sizes[k], &data, msg, sizeof(msg));
         if (rc) {

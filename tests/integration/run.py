@@ -11,7 +11,9 @@ Tests are declared in tests/integration/cases.py.
 import argparse
 import concurrent.futures
 import os
+import random
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -103,12 +105,55 @@ def build_image(t):
     return p.returncode, p.stdout.decode("utf-8", "replace"), " ".join(cmd)
 
 
-def qemu_command(t):
+def build_disk(t):
+    """The FAT32 disk image a test boots with (t.disk), or None. A string is
+    a prepared image; a list of (config, [images]) is put on a fresh disk as
+    /guest/vm_default/<config name> and /guest/images/<image name>, then
+    t.disk_corrupt may damage it ("zero-boot-sector": sector 0 zeroed;
+    "random": the whole image replaced by 1 MiB of random bytes). Disk
+    builds share the build lock: they need the kit guests built."""
+    if t.disk is None:
+        return None, "", ""
+    if isinstance(t.disk, str):
+        return os.path.join(ROOT, t.disk), "", ""
+    ddir = os.path.join(ROOT, "build", t.arch, "itest", "disks", t.name)
+    img = ddir + ".img"
+    with build_lock:
+        cmd = ["make", "--no-print-directory", "ARCH=" + t.arch, "guests"]
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            return None, out, " ".join(cmd)
+        shutil.rmtree(ddir, ignore_errors=True)
+        cfgdir = os.path.join(ddir, "guest", "vm_default")
+        imgdir = os.path.join(ddir, "guest", "images")
+        os.makedirs(cfgdir)
+        os.makedirs(imgdir)
+        for config, images in t.disk:
+            shutil.copy(os.path.join(ROOT, config), cfgdir)
+            for i in images:
+                shutil.copy(os.path.join(ROOT, i), imgdir)
+        cmd = [os.path.join(ROOT, "scripts", "mkdisk.sh"), ddir, img]
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out += p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            return None, out, " ".join(cmd)
+    if t.disk_corrupt == "zero-boot-sector":
+        with open(img, "r+b") as f:
+            f.write(bytes(512))
+    elif t.disk_corrupt == "random":
+        rnd = random.Random(t.name)
+        with open(img, "wb") as f:
+            f.write(rnd.randbytes(1 << 20))
+    return img, out, ""
+
+
+def qemu_command(t, disk=None):
     image = os.path.join(ROOT, image_dir(t), "axvisor.bin")
     cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), t.arch, image] + list(t.qemu_args)
     if t.cmdline:
         cmd += ["-append", t.cmdline]
-    env = dict(os.environ, SMP=str(t.smp), MEM=t.mem, GIC=str(t.gic))
+    env = dict(os.environ, SMP=str(t.smp), MEM=t.mem, GIC=str(t.gic), DISK=disk or "")
     return cmd, env
 
 
@@ -143,12 +188,17 @@ def run_test(t):
         with open(log_path, "w") as log:
             log.write("# " + bcmd + "\n" + out)
         return t, ["image build failed"], time.monotonic() - start, log_path
-    cmd, env = qemu_command(t)
+    disk, out, dcmd = build_disk(t)
+    if t.disk is not None and disk is None:
+        with open(log_path, "w") as log:
+            log.write("# " + dcmd + "\n" + out)
+        return t, ["disk image build failed"], time.monotonic() - start, log_path
+    cmd, env = qemu_command(t, disk)
     deadline = start + t.timeout
     problems = []
     with open(log_path, "w") as log:
         log.write("# " + " ".join(cmd) + "\n")
-        log.write("# SMP=%s MEM=%s GIC=%s\n" % (t.smp, t.mem, t.gic))
+        log.write("# SMP=%s MEM=%s GIC=%s DISK=%s\n" % (t.smp, t.mem, t.gic, disk or ""))
         log.flush()
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, cwd=ROOT)
