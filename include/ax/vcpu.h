@@ -117,6 +117,13 @@ static inline struct vcpu *vcpu_current(void)
 /* Wake a halted or powered-off vCPU, or make a running one exit to the run
  * loop promptly (IPI to its pCPU). */
 void vcpu_kick(struct vcpu *v);
+/* For vcpu_arch_run, with interrupts off, before each guest entry: true
+ * when it must return to the run loop (a kick, a stop or reset of the VM, or
+ * a pending reschedule); interrupts are then back on and the reschedule has
+ * happened. Checking with interrupts off means a kick that arrives later is
+ * a pending interrupt that forces the next guest entry straight back out. */
+bool vcpu_run_should_return(struct vcpu *v);
+
 /* The task body of every vCPU. */
 void vcpu_task_main(void *arg);
 

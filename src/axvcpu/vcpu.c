@@ -28,6 +28,17 @@ void vcpu_kick(struct vcpu *v)
         ipi_send(t->cpu); /* forces the guest out to the run loop */
 }
 
+bool vcpu_run_should_return(struct vcpu *v)
+{
+    if (!__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE) && !sched_need_resched() && !vm_should_exit(v->vm))
+        return false;
+    __atomic_store_n(&v->kick, false, __ATOMIC_RELEASE);
+    irq_enable();
+    if (sched_need_resched())
+        schedule();
+    return true;
+}
+
 #define MAX_ACCESS_LOGS 8
 
 static bool rate_ok(struct vcpu *v)

@@ -347,13 +347,8 @@ void vcpu_arch_run(struct vcpu *v, struct vcpu_exit *e)
     e->reason = EXIT_NONE;
     for (;;) {
         irq_disable();
-        if (__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE) || sched_need_resched() || vm_should_exit(v->vm)) {
-            __atomic_store_n(&v->kick, false, __ATOMIC_RELEASE);
-            irq_enable();
-            if (sched_need_resched())
-                schedule();
+        if (vcpu_run_should_return(v))
             return;
-        }
         vcpu_arch_load(v);
         apply_pending(v);
         guest_enter(&v->arch.regs);
