@@ -125,14 +125,16 @@ bool kit_irq_set_priority(unsigned irq, uint8_t prio);
 void kit_irq_local_enable(void);
 void kit_irq_local_disable(void);
 bool kit_irq_local_enabled(void);
-/* Call with interrupts masked: waits for an interrupt (WFI; a pending one
- * ends it even while masked), then unmasks just long enough for pending
- * interrupts to be taken and masks again. The race-free way to sleep until
- * a handler has done something:
+/* Waits for an interrupt (WFI; a pending one ends it even while masked),
+ * then unmasks just long enough for pending interrupts to be taken, and
+ * returns with the mask as it was. Called with interrupts masked it is the
+ * race-free way to sleep until a handler has done something:
  *     kit_irq_local_disable();
  *     while (!done) kit_irq_wait();
  *     kit_irq_local_enable();
- * Nothing bounds the wait but an interrupt: arm the timer for a timeout. */
+ * (with interrupts on, one arriving between the test of `done` and the WFI
+ * would be handled before the WFI, which then sleeps on). Nothing bounds
+ * the wait but an interrupt: arm the timer for a timeout. */
 void kit_irq_wait(void);
 /* Inside a handler: kit_time_ns() as read by the first instructions of the
  * interrupt vector that is running it (for latency measurements; the
@@ -158,6 +160,9 @@ unsigned kit_ipi_count(void);
 unsigned kit_ipi_irq_nth(unsigned k);
 bool kit_ipi_send(unsigned cpu);
 bool kit_ipi_send_irq(unsigned cpu, unsigned irq);
+/* kit_time_ns() as read just before this vCPU's last IPI left (right before
+ * the instruction that sends it), for latency measurements. */
+uint64_t kit_ipi_sent_ns(void);
 
 /* ---- CPUs ---------------------------------------------------------------- */
 

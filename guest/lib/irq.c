@@ -127,3 +127,8 @@ bool kit_ipi_send(unsigned cpu)
 {
     return kit_ipi_send_irq(cpu, kit_ipi_irq());
 }
+
+uint64_t kit_ipi_sent_ns(void)
+{
+    return kit_ticks_to_ns(kit_arch_ipi_sent());
+}

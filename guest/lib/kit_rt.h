@@ -40,6 +40,7 @@ void kit_arch_timer_irq_cancel(void);
 unsigned kit_arch_ipi_count(void);
 unsigned kit_arch_ipi_irq_nth(unsigned k);
 bool kit_arch_ipi_send(unsigned cpu, unsigned irq);
+uint64_t kit_arch_ipi_sent(void);   /* counter before this vCPU's last send */
 
 /* ---- provided by guest/lib for the arch runtime ---- */
 

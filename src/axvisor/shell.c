@@ -115,12 +115,26 @@ static void show_prompt(void)
 {
     __atomic_store_n(&mid_line, true, __ATOMIC_RELEASE);
     ax_puts(SHELL_PROMPT);
-    lineedit_redraw(&le);
+    if (lineedit_buffer(&le)[0])
+        lineedit_redraw(&le); /* a half-typed line comes back */
     prompt_shown = true;
     __atomic_store_n(&engaged, true, __ATOMIC_RELEASE);
 }
 
 static bool prompt_intact(void) { return prompt_shown && __atomic_load_n(&mid_line, __ATOMIC_ACQUIRE); }
+
+/* The first VM with a console UART takes the focus by itself, so the
+ * hypervisor holding it while such a VM exists means someone gave it the
+ * focus (Ctrl-A h), even if the switch fell between two polls. */
+static bool any_vm_has_uart(void)
+{
+    struct vm *vms[VM_MAX];
+    unsigned n = vm_list(vms, VM_MAX);
+    for (unsigned i = 0; i < n; i++)
+        if (vm_console_has_uart(vms[i]))
+            return true;
+    return false;
+}
 
 /* Put the prompt back once the hypervisor has held the focus for two polls
  * in a row, so it comes after the multiplexer's "[console: hypervisor]". */
@@ -131,7 +145,7 @@ static void screen_poll(void)
         hv_polls = 0;
         return;
     }
-    if (focus_was_vm) {
+    if (focus_was_vm || (!__atomic_load_n(&engaged, __ATOMIC_ACQUIRE) && any_vm_has_uart())) {
         __atomic_store_n(&engaged, true, __ATOMIC_RELEASE);
         focus_was_vm = false;
     }
@@ -179,16 +193,27 @@ static uint64_t vm_ram_bytes(const struct vm *vm)
 
 static int vm_state(const struct vm *vm) { return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE); }
 
+/* What a wait condition says: not yet, reached, or reached if it stays
+ * so for SETTLE_POLLS looks in a row (a state the manager passes through
+ * for a moment while it works on the request). */
+enum wait_res { W_NOT_YET, W_DONE, W_SETTLING };
+#define SETTLE_POLLS 4
+
 /* Waits until done(vm) or the deadline; false on timeout. */
-static bool wait_for(struct vm *vm, bool (*done)(struct vm *vm, uint64_t arg), uint64_t arg)
+static bool wait_for(struct vm *vm, enum wait_res (*done)(struct vm *vm, uint64_t arg), uint64_t arg)
 {
     uint64_t deadline = timer_now_ns() + WAIT_NS;
-    while (!done(vm, arg)) {
+    unsigned settling = 0;
+    for (;;) {
+        enum wait_res r = done(vm, arg);
+        if (r == W_DONE || (r == W_SETTLING && ++settling >= SETTLE_POLLS))
+            return true;
+        if (r != W_SETTLING)
+            settling = 0;
         if (timer_now_ns() >= deadline)
             return false;
         task_sleep_ns(WAIT_STEP_NS);
     }
-    return true;
 }
 
 /* A copy of what the shell shows of one vCPU. */
@@ -359,27 +384,33 @@ static void vm_cmd_show(struct vm *vm)
 }
 
 static uint64_t start_time(const struct vm *vm) { return __atomic_load_n(&vm->start_ns, __ATOMIC_ACQUIRE); }
-static unsigned reset_count(const struct vm *vm) { return __atomic_load_n(&vm->resets, __ATOMIC_ACQUIRE); }
 
-static bool has_started(struct vm *vm, uint64_t old_start)
+/* vm_start stamps start_ns: a new value means it started (it may already
+ * have stopped again). */
+static enum wait_res has_started(struct vm *vm, uint64_t old_start)
 {
     if (start_time(vm) != old_start)
-        return true;
-    /* the manager took the request but could not build the VM */
-    return vm_state(vm) == VM_STATE_STOPPED && !__atomic_load_n(&vm->start_req, __ATOMIC_ACQUIRE);
+        return W_DONE;
+    /* the manager took the request and could not build the VM; it clears
+     * the request just before it leaves STOPPED, hence the settling */
+    if (vm_state(vm) == VM_STATE_STOPPED && !__atomic_load_n(&vm->start_req, __ATOMIC_ACQUIRE))
+        return W_SETTLING;
+    return W_NOT_YET;
 }
 
-static bool is_stopped(struct vm *vm, uint64_t arg)
+static enum wait_res is_stopped(struct vm *vm, uint64_t arg)
 {
     (void)arg;
-    return vm_state(vm) == VM_STATE_STOPPED;
+    return vm_state(vm) == VM_STATE_STOPPED ? W_DONE : W_NOT_YET;
 }
 
-static bool has_restarted(struct vm *vm, uint64_t old_resets)
+/* A reset goes RUNNING, STOPPING, LOADING, RUNNING with a new start_ns;
+ * STOPPED means the rebuild failed or a stop came first. */
+static enum wait_res has_restarted(struct vm *vm, uint64_t old_start)
 {
-    int st = vm_state(vm);
-    return (reset_count(vm) != old_resets && (st == VM_STATE_RUNNING || st == VM_STATE_STOPPED)) ||
-           (st == VM_STATE_STOPPED && !__atomic_load_n(&vm->reset_req, __ATOMIC_ACQUIRE));
+    if (start_time(vm) != old_start || vm_state(vm) == VM_STATE_STOPPED)
+        return W_DONE;
+    return W_NOT_YET;
 }
 
 static void state_error(const char *cmd, struct vm *vm, const char *hint)
@@ -425,15 +456,15 @@ static void vm_cmd_restart(struct vm *vm)
         vm_cmd_start(vm);
         return;
     }
-    unsigned old = reset_count(vm);
+    uint64_t old = start_time(vm);
     if (vm_ctl_restart(vm)) {
         state_error("restart", vm, "");
         return;
     }
     if (!wait_for(vm, has_restarted, old))
         out("vm restart: vm %u did not restart within 10 s\n", vm->id);
-    else if (reset_count(vm) == old)
-        out("vm restart: vm %u could not be restarted (see the log)\n", vm->id);
+    else if (start_time(vm) == old)
+        out("vm restart: vm %u stopped instead of restarting (see the log)\n", vm->id);
     else
         out("vm restart: vm %u (%s) restarted\n", vm->id, vm->name);
 }
@@ -454,10 +485,10 @@ static void vm_cmd_resume(struct vm *vm)
         out("vm resume: vm %u (%s) resumed\n", vm->id, vm->name);
 }
 
-static bool is_gone(struct vm *vm, uint64_t id)
+static enum wait_res is_gone(struct vm *vm, uint64_t id)
 {
     (void)vm;
-    return vm_is_gone((unsigned)id);
+    return vm_is_gone((unsigned)id) ? W_DONE : W_NOT_YET;
 }
 
 static void vm_cmd_delete(struct vm *vm)
@@ -727,11 +758,19 @@ static void stats_vcpu(unsigned i, const struct vcpu_snap *s)
     size_t n = (size_t)ax_snprintf(line, sizeof(line), "  vcpu %u: %llu exits", i,
                                    (unsigned long long)s->stats.total_exits);
     const char *sep = " (";
+    uint64_t seen = 0;
     for (int r = 0; r < EXIT_REASON_COUNT && n < sizeof(line); r++) {
         if (!s->stats.exits[r])
             continue;
+        seen += s->stats.exits[r];
         n += (size_t)ax_snprintf(line + n, sizeof(line) - n, "%s%s %llu", sep, exit_reason_name(r),
                                  (unsigned long long)s->stats.exits[r]);
+        sep = ", ";
+    }
+    /* exits the arch backend finished without the common loop */
+    if (s->stats.total_exits > seen && n < sizeof(line)) {
+        n += (size_t)ax_snprintf(line + n, sizeof(line) - n, "%sin the backend %llu", sep,
+                                 (unsigned long long)(s->stats.total_exits - seen));
         sep = ", ";
     }
     if (sep[0] == ',' && n < sizeof(line))
@@ -774,6 +813,9 @@ static void cmd_stats(struct shell_args *a)
         (unsigned long long)fs.free_pages, (unsigned long long)fs.total_pages, (unsigned long long)fs.used_pages,
         (unsigned long long)(fs.free_pages * PAGE_SIZE >> 10), hs.in_use_bytes, hs.live_allocs);
     out("tasks: %u\n", task_count());
+    uint64_t dropped = __atomic_load_n(&in.dropped, __ATOMIC_RELAXED);
+    if (dropped)
+        out("shell: %llu typed bytes dropped (typed faster than commands ran)\n", (unsigned long long)dropped);
 }
 
 static bool all_stopped(void)

@@ -222,7 +222,24 @@ def kit_tests(arch):
                   expect(r"boot 0", r"vm\d+ \(reset\): reset \(1\)", r"boot 1", r"KIT reset: PASS", end),
                   smp=1, vm_configs=kit(arch, "reset")))
     t.append(console_focus_test(arch, end))
+    if arch == "aarch64":
+        t += kit_irq_tests(arch, stopped, end)
     return t
+
+
+def kit_irq_tests(arch, stopped, end):
+    """Guest interrupts through the vGIC, on a GICv2 and a GICv3 host: the
+    guest finds the version itself, so both run the same image. Only where
+    the arch's kit runtime drives an interrupt controller (elsewhere the
+    test would print SKIP)."""
+    return [Test("%s-kit-irq-gicv%d" % (arch, gic), arch,
+                 expect(r"irq: GICv%d, 2 vCPUs" % gic,
+                        r"irq: 8 IPIs pending on cpu 0 \(masked\): all 8 handled once",
+                        r"irq: 8 IPIs pending on cpu 1 \(masked\): all 8 handled once",
+                        r"KIT irq: PASS", stopped % "irq", end),
+                 smp=2, gic=gic, vm_configs=kit(arch, "irq"), image_name="%s-kit-irq" % arch,
+                 forbid=FORBID_DEFAULT + [r"KIT irq: SKIP"])
+            for gic in (2, 3)]
 
 
 def check_console_output(out):
@@ -395,6 +412,32 @@ def shell_tests(arch):
              shell_cmd("poweroff", r"poweroff: stopping 0 VMs", end))
     tests = [Test("%s-shell" % arch, arch, steps, smp=2, vm_configs=kit(arch, "hello", "idle"),
                   timeout=120, checks=(check_shell_effects,))]
+    # the disk from the shell: ls, cat, and vm create of a config on it (the
+    # disk's hello is started at boot; the built-in idle keeps the machine up)
+    disk_hello = ("configs/vms/disk/%s/hello.toml" % arch, ["build/guest/%s/hello.bin" % arch])
+    cfg = "/guest/vm_default/hello.toml"
+    disk_steps = (expect(r"vm21 \(disk-hello\): loaded from disk", r"vm21 \(disk-hello\): stopped") +
+                  [("send", "\x01h")] + expect(r"\[console: hypervisor\]") +
+                  shell_cmd("ls", r"^ +<dir>  guest/\r?$") +
+                  shell_cmd("ls /guest/vm_default", r"^ +\d+  hello\.toml\r?$") +
+                  shell_cmd("cat " + cfg, r"^\[base\]\r?$", r"^name = \"disk-hello\"\r?$") +
+                  shell_cmd("cat guest/images/hello.bin",
+                            r"^cat: /guest/images/hello\.bin: binary file \(\d+ bytes\), not shown\r?$") +
+                  shell_cmd("cat /nope", r"^cat: /nope: no such file\r?$") +
+                  shell_cmd("cat /guest", r"^cat: /guest: is a directory\r?$") +
+                  shell_cmd("ls /nope", r"^ls: /nope: no such file or directory\r?$") +
+                  shell_cmd("vm create " + cfg, r"^vm create: .*a VM with id 21 already exists") +
+                  shell_cmd("vm create /nope.toml", r"^vm create: /nope\.toml: cannot read the config") +
+                  shell_cmd("vm delete 21", r"vm delete: vm 21 \(disk-hello\) deleted") +
+                  shell_cmd("vm create " + cfg,
+                            r"^vm create: vm 21 \(disk-hello\) created from /guest/vm_default/hello\.toml") +
+                  shell_cmd("vm list", r"^ +21 +disk-hello +loaded +1 +16 MiB") +
+                  shell_cmd("vm start 21", r"vm start: vm 21 \(disk-hello\) started") +
+                  shell_cmd("poweroff", r"poweroff: stopping [12] VMs?\r?$", end))
+    tests.append(Test("%s-shell-disk" % arch, arch, disk_steps, smp=2, vm_configs=kit(arch, "idle"),
+                      disk=[disk_hello], timeout=120,
+                      checks=(lambda out: None if out.count("[vm21 disk-hello] KIT hello: PASS") == 2
+                              else "the disk's hello did not pass twice (boot, and after vm create)",)))
     # hv.shell=1 without VMs: the machine stays up with the prompt
     tests.append(Test("%s-shell-novm" % arch, arch,
                       expect(r"hv\.shell=1: the shell has the console", prompt) +

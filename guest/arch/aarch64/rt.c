@@ -84,14 +84,17 @@ static uint64_t cntv_ctl(void)
     return v;
 }
 
-/* There is no guest interrupt controller: the hypervisor wakes a vCPU from
- * WFI once its virtual timer deadline has passed. The timer interrupt is
- * left unmasked at the timer (IMASK=0) so it is pending for WFI to see, and
- * masked at PSTATE so it is never taken. */
+/* No interrupt controller is needed: the hypervisor wakes a vCPU from WFI
+ * once its virtual timer deadline has passed. The timer interrupt is left
+ * unmasked at the timer (IMASK=0) so it is pending for WFI to see, and
+ * masked at PSTATE so it is not taken here; the caller's mask comes back at
+ * the end (a test using interrupts then takes a stale timer interrupt,
+ * which the interrupt code drops: the timer is off by then). */
 uint64_t kit_arch_wait_until(uint64_t deadline)
 {
-    uint64_t wfis = 0;
+    uint64_t wfis = 0, daif;
 
+    __asm__ volatile("mrs %0, daif" : "=r"(daif));
     __asm__ volatile("msr daifset, #2" : : : "memory");
     __asm__ volatile("msr cntv_cval_el0, %0" : : "r"(deadline));
     __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"((uint64_t)CNTV_CTL_ENABLE) : "memory");
@@ -101,6 +104,7 @@ uint64_t kit_arch_wait_until(uint64_t deadline)
     }
     /* a disabled timer asserts nothing, so it cannot keep the vCPU awake */
     __asm__ volatile("msr cntv_ctl_el0, xzr; isb" : : : "memory");
+    __asm__ volatile("msr daif, %0; isb" : : "r"(daif) : "memory");
     return wfis;
 }
 
@@ -132,10 +136,13 @@ struct kit_frame {
     uint64_t spsr;
     uint64_t esr;
     uint64_t far;
+    uint64_t stamp;   /* IRQ vectors: CNTVCT_EL0 at entry */
+    uint64_t pad;
 };
-_Static_assert(sizeof(struct kit_frame) == 36 * 8, "start.S FRAME_SIZE");
+_Static_assert(sizeof(struct kit_frame) == 38 * 8, "start.S FRAME_SIZE");
 _Static_assert(offsetof(struct kit_frame, elr) == 16 * 16, "start.S elr slot");
 _Static_assert(offsetof(struct kit_frame, esr) == 16 * 17, "start.S esr slot");
+_Static_assert(offsetof(struct kit_frame, stamp) == 16 * 18, "start.S stamp slot");
 
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define ESR_FNV (1u << 10)   /* FAR not valid (aborts) */
@@ -218,12 +225,22 @@ static NORETURN void nested_exception(void)
 }
 
 void kit_arch_exception(struct kit_frame *f, unsigned kind);
+bool kit_arch_irq_ready(void);           /* irq.c */
+void kit_arch_irq_entry(uint64_t stamp); /* irq.c */
+
+#define VECTOR_IRQ_EL1H 5
 
 void kit_arch_exception(struct kit_frame *f, unsigned kind)
 {
     unsigned cpu = kit_cpu_id() % KIT_MAX_CPUS;
     if (exception_depth[cpu]++ > 0)
         nested_exception();
+    /* the one interrupt vector the kit uses: EL1 on SP_EL1 */
+    if (kind == VECTOR_IRQ_EL1H && kit_arch_irq_ready()) {
+        kit_arch_irq_entry(f->stamp);
+        exception_depth[cpu]--;
+        return;
+    }
 
     struct kit_fault fault = {
         .cls = classify(kind, f->esr),

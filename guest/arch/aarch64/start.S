@@ -8,7 +8,8 @@
 
 #define KIT_MAX_CPUS 8
 #define STACK_SHIFT 14          /* 16 KiB per vCPU */
-#define FRAME_SIZE (36 * 8)     /* struct kit_frame in rt.c */
+#define FRAME_SIZE (38 * 8)     /* struct kit_frame in rt.c */
+#define FRAME_STAMP (16 * 18)   /* its stamp slot */
 
 /* SCTLR_EL1: the ARMv8.0 RES1 bits (29, 28, 23, 22, 20, 11) and I (12);
  * M, C, A, EE, WXN all 0: MMU off, little endian, no alignment checks
@@ -82,14 +83,27 @@ park:
     b       park
 
 /* ---- exception vectors ----
- * Each entry pushes a struct kit_frame (x0..x30, sp, elr, spsr, esr, far)
- * and calls kit_arch_exception(frame, vector index); the C side may change
- * frame->elr to skip the faulting instruction. */
+ * Each entry pushes a struct kit_frame (x0..x30, sp, elr, spsr, esr, far,
+ * and for IRQs the counter at entry) and calls kit_arch_exception(frame,
+ * vector index); the C side may change frame->elr to skip the faulting
+ * instruction. */
 
 .macro VECTOR kind
     .balign 0x80
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #16 * 0]
+    mov     x0, #\kind
+    b       vector_common
+.endm
+
+/* An interrupt vector reads the counter as early as it can, for the
+ * interrupt latency benchmarks (kit_irq_entry_ns). */
+.macro VECTOR_IRQ kind
+    .balign 0x80
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #16 * 0]
+    mrs     x1, cntvct_el0
+    str     x1, [sp, #FRAME_STAMP]
     mov     x0, #\kind
     b       vector_common
 .endm
@@ -103,7 +117,7 @@ kit_vectors:
     VECTOR 2    /* fiq */
     VECTOR 3    /* serror */
     VECTOR 4    /* current EL, SP_ELx: sync */
-    VECTOR 5
+    VECTOR_IRQ 5
     VECTOR 6
     VECTOR 7
     VECTOR 8    /* lower EL, AArch64 (never: the kit has no EL0) */
