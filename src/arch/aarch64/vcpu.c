@@ -284,6 +284,7 @@ void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->arch.hcr = HCR_GUEST;
     v->arch.vmpidr = (1ULL << 31) | (v->id & 0xff);
     v->arch.fault_streak = 0;
+    v->arch.vtimer_hv_masked = false;
 }
 
 /* ---- exits ---- */
@@ -374,7 +375,13 @@ static bool decode_sync(struct vcpu *v, struct vcpu_exit *e)
                 ctl = read_sysreg(cntv_ctl_el0);
                 cval = read_sysreg(cntv_cval_el0);
             }
-            if ((ctl & 3) == 1) {
+            /* IMASK set by us (vgic.c's timer handler), not by the guest,
+             * still counts as a timer the guest waits for: the interrupt
+             * may have fired between its last check and this WFI. */
+            bool hv_masked = v->arch.vtimer_hv_masked && (ctl & 2);
+            if (!(ctl & 2))
+                v->arch.vtimer_hv_masked = false;
+            if ((ctl & 1) && (!(ctl & 2) || hv_masked)) {
                 if (ctl & 4)
                     return false; /* the timer condition already holds: WFI completes */
                 e->halt.deadline_ns = ticks_to_ns(cval);

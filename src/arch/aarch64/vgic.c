@@ -168,6 +168,8 @@ static void vtimer_handler(unsigned irq, void *arg)
     write_sysreg(cntv_ctl_el0, ctl | 2);
     isb();
     struct vcpu *v = this_percpu()->loaded_vcpu;
+    if (v)
+        v->arch.vtimer_hv_masked = true;
     if (v && v->vm->vintc)
         vgic_inject_private(v, irq);
 }
@@ -324,16 +326,6 @@ void vgic_flush(struct vcpu *v)
     for (;;) {
         if (!(c->pend[0] | c->pend[1]))
             break;
-        unsigned free_lr = hw_nr_lr;
-        for (unsigned n = 0; n < hw_nr_lr; n++)
-            if (!(c->lr_used & (1u << n))) {
-                free_lr = n;
-                break;
-            }
-        if (free_lr == hw_nr_lr) {
-            overflow = true;
-            break;
-        }
         /* highest priority (lowest value) waiting interrupt */
         int best = -1;
         unsigned best_prio = 0x100;
@@ -351,6 +343,39 @@ void vgic_flush(struct vcpu *v)
         }
         if (best < 0)
             break;
+        unsigned free_lr = hw_nr_lr;
+        for (unsigned n = 0; n < hw_nr_lr; n++)
+            if (!(c->lr_used & (1u << n))) {
+                free_lr = n;
+                break;
+            }
+        if (free_lr == hw_nr_lr) {
+            /* All full: a waiting interrupt more urgent than one that is
+             * only pending in a list register takes its place (the evicted
+             * one goes back to waiting), as a real GIC would deliver it. */
+            unsigned victim = hw_nr_lr, victim_prio = best_prio;
+            for (unsigned n = 0; n < hw_nr_lr; n++) {
+                uint64_t lr = lr_read(n);
+                bool pending_only = hw_version == 3 ? (lr >> 62) == 1 : ((lr >> 28) & 3) == 1;
+                struct virq *lq = irq_of(g, v->id, c->lr_intid[n]);
+                if (pending_only && lq && lq->prio > victim_prio) {
+                    victim_prio = lq->prio;
+                    victim = n;
+                }
+            }
+            if (victim == hw_nr_lr) {
+                overflow = true;
+                break;
+            }
+            struct virq *vq = irq_of(g, v->id, c->lr_intid[victim]);
+            lr_write(victim, 0);
+            c->lr_used &= ~(1u << victim);
+            vq->lr = -1;
+            vq->pending = true;
+            update(g, v->id, c->lr_intid[victim]);
+            free_lr = victim;
+            overflow = true; /* the evicted one needs a list register again */
+        }
         struct virq *q = irq_of(g, v->id, (uint32_t)best);
         c->pend[best / 64] &= ~(1ULL << (best % 64));
         q->queued_on = -1;

@@ -36,6 +36,7 @@ struct vcpu_arch {
     /* exit decoding scratch */
     uint64_t esr, far, hpfar;
     unsigned fault_streak;   /* consecutive injected aborts at the same PC */
+    bool vtimer_hv_masked;   /* the hypervisor set CNTV_CTL.IMASK when the timer fired */
     uint64_t last_fault_pc;
 };
 
