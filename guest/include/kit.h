@@ -113,8 +113,9 @@ const char *kit_irq_controller(void);
 void kit_irq_set_handler(kit_irq_handler h);
 
 #define KIT_IRQ_PRIO_DEFAULT 0xa0
-/* This vCPU's private interrupts (aarch64: INTID < 32). False if irq is not
- * one or the controller is not up. Priorities: lower is more urgent; how
+/* This vCPU's private interrupts (aarch64: INTID < 32), or a shared one
+ * (aarch64: SPI, delivered to vCPU 0). False if irq is neither or the
+ * controller is not up. Priorities: lower is more urgent; how
  * many low bits count is the controller's business (steps of 0x10 are
  * always distinct). */
 bool kit_irq_enable(unsigned irq);

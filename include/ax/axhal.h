@@ -53,7 +53,8 @@ void arch_irq_restore(unsigned long flags);
 /* Host interrupt controller. Interrupt numbers are the controller's own
  * (GIC INTID, PLIC source, vector). */
 typedef void (*irq_handler_t)(unsigned irq, void *arg);
-int irq_register(unsigned irq, irq_handler_t fn, void *arg);  /* also enables it */
+int irq_register(unsigned irq, irq_handler_t fn, void *arg);  /* also enables it; -AX_EBUSY if taken */
+void irq_unregister(unsigned irq);
 void irq_set_enabled(unsigned irq, bool on);
 /* Inter-processor interrupts: one reserved for "reschedule / look at your queues". */
 void ipi_send(unsigned cpu);

@@ -16,6 +16,10 @@ int vm_arch_init(struct vm *vm);
 struct vm_emu_device;
 int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, size_t errlen);
 void vm_arch_destroy(struct vm *vm);
+/* interrupt_mode = "passthrough": deliver host interrupt irq (the same
+ * number in the guest) of a passthrough device to the VM. 0 or an error
+ * with a message in err. Undone when the VM's devices are destroyed. */
+int vm_arch_passthrough_irq(struct vm *vm, uint32_t irq, char *err, size_t errlen);
 /* After the images are loaded: arch boot conventions (e.g. generate the
  * guest device tree). Sets *boot_arg, the value vCPU 0 starts with. */
 int vm_arch_prepare_boot(struct vm *vm, uint64_t *boot_arg, char *err, size_t errlen);   /* flush the VM's TLB entries */

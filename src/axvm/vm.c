@@ -249,6 +249,16 @@ static int vm_build(struct vm *vm, char *err, size_t errlen)
         if (rc)
             goto fail;
     }
+    if (cfg->irq_mode == VM_IRQ_PASSTHROUGH) {
+        for (unsigned i = 0; i < cfg->pt_dev_num; i++) {
+            const struct vm_pt_device *p = &cfg->pt_devices[i];
+            if (p->from_dtb || p->irq == 0)
+                continue;
+            rc = vm_arch_passthrough_irq(vm, p->irq, err, errlen);
+            if (rc)
+                goto fail;
+        }
+    }
     for (unsigned k = 0; k < VM_IMG_COUNT; k++) {
         const struct vm_blob *b = &vm->images[k];
         if (!b->present)

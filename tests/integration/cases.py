@@ -311,6 +311,14 @@ def check_neighbour_passed(out):
     return None if "[vm11 multi1] KIT multi: PASS" in out else "the bare-metal VM beside Linux did not pass"
 
 
+def ptirq_tests(arch):
+    """A host device's interrupt delivered to a VM (interrupt_mode passthrough)."""
+    return [Test("%s-kit-ptirq-gicv%d" % (arch, gic), arch,
+                 expect(r"ptirq: RTC interrupt 3", r"KIT ptirq: PASS", r"all VMs have stopped"),
+                 smp=2, gic=gic, vm_configs=kit(arch, "ptirq"), image_name="ptirq", timeout=90)
+            for gic in (2, 3)]
+
+
 def linux_tests(arch):
     t = []
     for gic in (2, 3):
@@ -504,6 +512,6 @@ def disk_tests(arch):
 
 def all_tests():
     return aarch64_tests() + riscv64_tests() + kit_tests("riscv64") + kit_tests("aarch64") + build_check_tests("aarch64") + \
-        x86_64_tests() + kit_tests("x86_64") + linux_tests("aarch64") + \
+        x86_64_tests() + kit_tests("x86_64") + linux_tests("aarch64") + ptirq_tests("aarch64") + \
         shell_tests("aarch64") + shell_tests("riscv64") + shell_tests("x86_64") + \
         disk_tests("aarch64") + disk_tests("riscv64") + disk_tests("x86_64")

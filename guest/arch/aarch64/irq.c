@@ -176,9 +176,19 @@ static uintptr_t private_frame(void)
     return private_frames[this_cpu()];
 }
 
+#define NR_SHARED_MAX 1020
+
 bool kit_arch_irq_enable(unsigned irq, bool on)
 {
-    if (irq >= NR_PRIVATE || !private_frame())
+    if (!private_frame())
+        return false;
+    if (irq >= NR_PRIVATE && irq < NR_SHARED_MAX) {
+        /* a shared peripheral interrupt: the distributor, routed to vCPU 0
+         * (its reset routing) */
+        kit_mmio_write32(GICD_BASE + (on ? GICD_ISENABLER : GICD_ICENABLER) + 4 * (irq / 32), 1u << (irq % 32));
+        return true;
+    }
+    if (irq >= NR_PRIVATE)
         return false;
     kit_mmio_write32(private_frame() + (on ? GICD_ISENABLER : GICD_ICENABLER), 1u << irq);
     return true;

@@ -220,12 +220,21 @@ int irq_register(unsigned irq, irq_handler_t fn, void *arg)
 {
     if (irq >= GIC_MAX_INTID || (irq >= 32 && irq >= nr_lines) || !fn)
         return -AX_EINVAL;
+    irq_handler_t none = NULL;
     handlers[irq].arg = arg;
-    __atomic_store_n(&handlers[irq].fn, fn, __ATOMIC_RELEASE);
+    if (!__atomic_compare_exchange_n(&handlers[irq].fn, &none, fn, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return -AX_EBUSY;
     irq_set_enabled(irq, true);
     return 0;
 }
 
+void irq_unregister(unsigned irq)
+{
+    if (irq >= GIC_MAX_INTID)
+        return;
+    irq_set_enabled(irq, false);
+    __atomic_store_n(&handlers[irq].fn, NULL, __ATOMIC_RELEASE);
+}
 void ipi_send(unsigned cpu)
 {
     if (cpu >= cpu_count())

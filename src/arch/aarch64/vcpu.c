@@ -111,6 +111,11 @@ int vm_arch_add_device(struct vm *vm, const struct vm_emu_device *d, char *err, 
     return vm_add_emu_dev(vm, dev, d->type, err, errlen);
 }
 
+int vm_arch_passthrough_irq(struct vm *vm, uint32_t irq, char *err, size_t errlen)
+{
+    return vgic_bind_host_irq(vm, irq, err, errlen);
+}
+
 void vm_arch_destroy(struct vm *vm)
 {
     /* Drop every TLB entry tagged with this VMID on all CPUs before the

@@ -438,6 +438,8 @@ void vgic_sync(struct vcpu *v)
         if (!q)
             continue;
         q->lr = -1;
+        if (q->host_intid)
+            irq_set_enabled(q->host_intid, true); /* the guest is done: the device may interrupt again */
         int t = update(g, v->id, intid);
         if (t >= 0 && (unsigned)t != v->id)
             kick_t = t;
@@ -590,7 +592,7 @@ static int dist_regs(struct vgic *g, unsigned vcpu, uint64_t off, unsigned width
             struct virq *q = irq_of(g, vcpu, base + i);
             if (!q || base + i < 16)
                 continue; /* SGIs are always edge */
-            if (write)
+            if (write && !q->host_intid)
                 q->edge = (*val >> (2 * i + 1)) & 1;
             else
                 *val |= (uint64_t)q->edge << (2 * i + 1);
@@ -795,6 +797,8 @@ static void vgic_dev_destroy(struct emu_dev *d)
     /* the GICD device owns the model; the GICR device shares it */
     if (d->ops->read == gicd_read) {
         struct vgic *g = d->priv;
+        for (unsigned i = 0; i < g->npt; i++)
+            irq_unregister(g->pt[i].intid);
         g->vm->vintc = NULL;
         kfree(g);
     }
@@ -912,6 +916,57 @@ int vgic_create(struct vm *vm, const struct vm_emu_device *cfg, char *err, size_
         ax_snprintf(err, errlen, "interrupt controller: CPU interface at %#llx: %s",
                     (unsigned long long)g->gicc_base, ax_strerror(rc));
     return rc;
+}
+
+/* Passthrough interrupts (interrupt_mode = "passthrough"). The host keeps
+ * its GIC in EOImode 0, so a physical interrupt cannot stay active while
+ * the guest handles it; instead the host masks it at the distributor,
+ * completes it and queues the virtual one (with an EOI maintenance request).
+ * When the guest has EOId it, vgic_sync unmasks the physical interrupt; a
+ * device still asserting its line then interrupts again. */
+static void pt_irq_handler(unsigned irq, void *arg)
+{
+    struct vgic_pt_irq *p = arg;
+    struct vgic *g = p->g;
+    irq_set_enabled(irq, false);
+    spin_lock(&g->lock);
+    struct virq *q = irq_of(g, 0, p->intid);
+    q->pending = true;
+    int t = update(g, 0, p->intid);
+    spin_unlock(&g->lock);
+    kick(g, t);
+}
+
+int vgic_bind_host_irq(struct vm *vm, uint32_t intid, char *err, size_t errlen)
+{
+    struct vgic *g = vm->vintc;
+    if (!g) {
+        ax_snprintf(err, errlen, "interrupt %u: passthrough needs an interrupt controller (emu device type 0x1)", intid);
+        return -AX_EINVAL;
+    }
+    if (intid < 32 || intid >= 32 + VGIC_NR_SPIS) {
+        ax_snprintf(err, errlen, "interrupt %u: only SPIs 32..%u can be passed through", intid, 32 + VGIC_NR_SPIS - 1);
+        return -AX_EINVAL;
+    }
+    if (g->npt >= VGIC_MAX_PT_IRQS) {
+        ax_snprintf(err, errlen, "interrupt %u: more than %d passthrough interrupts", intid, VGIC_MAX_PT_IRQS);
+        return -AX_ENOSPC;
+    }
+    struct vgic_pt_irq *p = &g->pt[g->npt];
+    p->g = g;
+    p->intid = intid;
+    struct virq *q = &g->spi[intid - 32];
+    q->host_intid = (uint16_t)intid;
+    q->edge = false; /* retired through the EOI maintenance path */
+    int rc = irq_register(intid, pt_irq_handler, p);
+    if (rc) {
+        q->host_intid = 0;
+        ax_snprintf(err, errlen, "interrupt %u: %s", intid,
+                    rc == -AX_EBUSY ? "already used by the hypervisor or another VM" : ax_strerror(rc));
+        return rc;
+    }
+    g->npt++;
+    return 0;
 }
 
 void vgic_describe(struct vm *vm, unsigned *version, uint64_t *gicd, uint64_t *gicr_or_gicc)

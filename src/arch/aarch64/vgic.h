@@ -20,6 +20,13 @@ struct virq {
     uint8_t lr_vcpu;
     int8_t queued_on;   /* vCPU whose pend bitmap has it, or -1 */
     uint64_t irouter;   /* GICv3 IROUTER */
+    uint16_t host_intid; /* passthrough: the physical interrupt behind it, 0 = none */
+};
+
+#define VGIC_MAX_PT_IRQS 8
+struct vgic_pt_irq {
+    struct vgic *g;
+    uint32_t intid;     /* same number on the host and in the guest */
 };
 
 struct vgic_cpu {
@@ -44,6 +51,8 @@ struct vgic {
     uint32_t bad_logs;
     uint64_t stats_injected, stats_overflows;
     struct virq spi[VGIC_NR_SPIS];
+    struct vgic_pt_irq pt[VGIC_MAX_PT_IRQS];
+    unsigned npt;
     struct vgic_cpu cpu[VM_MAX_VCPUS];
 };
 
@@ -56,6 +65,7 @@ void vgic_restore(struct vcpu *v);
 bool vgic_vcpu_pending(struct vcpu *v);
 void vgic_inject_private(struct vcpu *v, uint32_t intid);
 void vgic_sgi1r_write(struct vcpu *v, uint64_t val);
+int vgic_bind_host_irq(struct vm *vm, uint32_t intid, char *err, size_t errlen);
 void vgic_describe(struct vm *vm, unsigned *version, uint64_t *gicd, uint64_t *gicr_or_gicc);
 
 #endif

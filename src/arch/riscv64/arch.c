@@ -85,6 +85,8 @@ void irq_set_enabled(unsigned irq, bool on)
     (void)on;
 }
 
+void irq_unregister(unsigned irq) { (void)irq; }
+
 void ipi_send(unsigned cpu)
 {
     if (cpu < ncpus)

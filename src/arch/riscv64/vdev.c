@@ -152,3 +152,10 @@ int vm_arch_prepare_boot(struct vm *vm, uint64_t *boot_arg, char *err, size_t er
     *boot_arg = vm->images[VM_IMG_DTB].present ? vm->images[VM_IMG_DTB].load_addr : 0;
     return 0;
 }
+
+int vm_arch_passthrough_irq(struct vm *vm, uint32_t irq, char *err, size_t errlen)
+{
+    (void)vm;
+    ax_snprintf(err, errlen, "interrupt %u: routing host interrupts to guests is implemented for aarch64 only", irq);
+    return -AX_ENOSYS;
+}

@@ -242,6 +242,12 @@ int irq_register(unsigned irq, irq_handler_t fn, void *arg)
     return 0;
 }
 
+void irq_unregister(unsigned irq)
+{
+    if (irq >= 32 && irq <= 255)
+        __atomic_store_n(&handlers[irq], NULL, __ATOMIC_RELEASE);
+}
+
 /* Vectors are always enabled at the LAPIC; masking is per source. */
 void irq_set_enabled(unsigned irq, bool on)
 {

@@ -90,3 +90,10 @@ void x86_cpuid_guest(uint32_t leaf, uint32_t sub, unsigned vcpu_id, unsigned nvc
     }
 }
 
+
+int vm_arch_passthrough_irq(struct vm *vm, uint32_t irq, char *err, size_t errlen)
+{
+    (void)vm;
+    ax_snprintf(err, errlen, "interrupt %u: routing host interrupts to guests is implemented for aarch64 only", irq);
+    return -AX_ENOSYS;
+}

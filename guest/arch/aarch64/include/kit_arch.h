@@ -11,6 +11,10 @@
 #define KIT_UART_BASE 0x09000000UL   /* emulated PL011 ("uart", type 0x2) */
 #define KIT_DUMMY_BASE 0x0b000000UL  /* "dummy" test device (type 0x0) */
 #define KIT_DUMMY_SIZE 0x1000UL
+/* A host device the ptirq test gets passed through: QEMU virt's PL031 RTC
+ * and its interrupt (SPI 2). */
+#define KIT_PT_RTC_BASE 0x09010000UL
+#define KIT_PT_RTC_IRQ 34u
 
 /* hvc #0: nr in x0, args x1..x6, result x0. The ABI does not say which
  * other registers survive, so assume SMCCC's rule: x0..x17 may change. */
