@@ -3,6 +3,11 @@
  *   hv.log=error|warn|info|debug|trace   console log level
  *   hv.test=fault                        after the self-checks, fault on the
  *                                        last CPU on purpose (tests the dump)
+ *   hv.test=vmcycle                      create/start/stop/delete the first
+ *                                        built-in VM 100 times and check that
+ *                                        every page comes back
+ *   hv.shell=1                           stay up with the shell in focus even
+ *                                        with no VM
  */
 #ifndef AX_CMDLINE_H
 #define AX_CMDLINE_H

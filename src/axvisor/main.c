@@ -76,11 +76,11 @@ static void start_secondaries(void)
         if (cpu_start(c, hv_secondary_main) != 0)
             continue;
         /* bring them up one at a time so the log reads in order */
-        uint64_t deadline = timer_now_ns() + 2000000000ULL;
+        uint64_t deadline = timer_now_ns() + 10000000000ULL; /* generous: TCG on a loaded host */
         while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) == before && timer_now_ns() < deadline)
             cpu_relax();
         if (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) == before)
-            log_error("cpu %u did not come online within 2 s", c);
+            log_error("cpu %u did not come online within 10 s", c);
     }
     log_info("smp: %u of %u CPUs online", cpus_online, cpu_count());
 }

@@ -456,6 +456,7 @@ static void vm_do_stop(struct vm *vm, bool reset)
     char err[160];
     if (vm_build(vm, err, sizeof(err)) != 0) {
         log_error("vm%u (%s): reset failed: %s", vm->id, vm->name, err);
+        vm->reset_req = false;
         vm->state = VM_STATE_STOPPED;
         return;
     }
@@ -511,10 +512,14 @@ static void vm_do_delete(struct vm *vm)
 
 static void vm_do_start(struct vm *vm)
 {
+    bool stopped = vm->state == VM_STATE_STOPPED;
+    if (stopped)
+        __atomic_store_n(&vm->state, VM_STATE_LOADING, __ATOMIC_RELEASE);
+    /* cleared only once the state has moved, so nobody sees "stopped and no
+     * start requested" in between */
     __atomic_store_n(&vm->start_req, false, __ATOMIC_RELEASE);
-    if (vm->state == VM_STATE_STOPPED) {
+    if (stopped) {
         char err[160];
-        vm->state = VM_STATE_LOADING;
         if (vm_build(vm, err, sizeof(err)) != 0) {
             log_error("vm%u (%s): start failed: %s", vm->id, vm->name, err);
             vm->state = VM_STATE_STOPPED;
