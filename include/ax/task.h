@@ -83,6 +83,7 @@ void task_set_affinity(struct task *t, uint64_t mask); /* takes effect at the ne
 /* Scheduler entry points for the arch layer. */
 void schedule(void);                 /* may be called with interrupts on or off */
 void sched_timer_irq(void);          /* per-CPU timer interrupt */
+void sched_set_cpu_deadline(uint64_t deadline_ns); /* extra timer interrupt on this CPU */
 void sched_ipi(void);                /* reschedule IPI */
 bool sched_need_resched(void);       /* checked on interrupt return */
 void task_entry_trampoline(void *task);

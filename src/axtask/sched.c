@@ -18,6 +18,7 @@ struct runqueue {
     struct task *prev;           /* switched-out task whose on_cpu is still set */
     bool need_resched;
     bool wake_pending;           /* a woken task waits: preempt after TASK_WAKE_GRAN_NS */
+    uint64_t cpu_deadline;       /* sched_set_cpu_deadline: an extra timer interrupt, 0 = none */
     bool online;
     struct task idle_task;
     struct sched_stats stats;
@@ -75,6 +76,8 @@ static void rq_program_timer(struct runqueue *rq, uint64_t now)
     uint64_t deadline = 0;
     if (!list_empty(&rq->sleepers))
         deadline = list_first_entry(&rq->sleepers, struct task, sleep_node)->wake_at_ns;
+    if (rq->cpu_deadline && (deadline == 0 || rq->cpu_deadline < deadline))
+        deadline = rq->cpu_deadline;
     if (rq->nr_ready > 0 && !rq->curr->is_idle) {
         uint64_t slice_end = rq->curr->slice_start_ns + (rq->wake_pending ? TASK_WAKE_GRAN_NS : TASK_SLICE_NS);
         if (slice_end <= now)
@@ -451,10 +454,26 @@ void wq_disarm_deadline(void)
     spin_unlock_irqrestore(&rq->lock, flags);
 }
 
+/* Ask for a timer interrupt on this CPU at deadline_ns (0: none) besides the
+ * scheduler's own: a vCPU whose emulated timer has no hardware behind it
+ * (x86's virtual LAPIC) gets an exit when its timer is due. Interrupts off. */
+void sched_set_cpu_deadline(uint64_t deadline_ns)
+{
+    struct runqueue *rq = this_rq();
+    if (rq->cpu_deadline == deadline_ns)
+        return;
+    spin_lock(&rq->lock);
+    rq->cpu_deadline = deadline_ns;
+    rq_program_timer(rq, timer_now_ns());
+    spin_unlock(&rq->lock);
+}
+
 void sched_timer_irq(void)
 {
     struct runqueue *rq = this_rq();
     uint64_t now = timer_now_ns();
+    if (rq->cpu_deadline && rq->cpu_deadline <= now)
+        rq->cpu_deadline = 0; /* delivered: the interrupt itself was the point */
     rq->stats.nr_ticks++;
     for (;;) {
         spin_lock(&rq->lock);

@@ -836,6 +836,10 @@ void vcpu_arch_run(struct vcpu *v, struct vcpu_exit *e)
         vcpu_arch_load(v);
         void *vmcb = v->arch.vmcb;
         prepare_events(v);
+        /* the virtual LAPIC timer has no hardware behind it: make sure the
+         * host timer brings the guest out when it is due */
+        struct vlapic *lt = v->arch.lapic;
+        sched_set_cpu_deadline(lt && lt->timer_counting ? vlapic_timer_deadline(lt) : 0);
         *((uint8_t *)vmcb + C_TLB_CTL) = v->arch.flush_tlb ? 3 : 0; /* 3: this guest's ASID */
         v->arch.flush_tlb = false;
         *d(vmcb, C_CLEAN) = 0; /* nothing cached: QEMU ignores clean bits anyway */
