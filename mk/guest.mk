@@ -54,6 +54,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 # The runtime every test links: arch part, arch-neutral part, and the
 # hypervisor's own printf engine and string functions.
 GUEST_RT_SRCS := $(wildcard $(GUEST_ARCH_DIR)/*.S $(GUEST_ARCH_DIR)/*.c guest/lib/*.c) \
+	$(if $(wildcard $(GUEST_ARCH_DIR)/irq.c),,guest/lib/noirq/irq_none.c) \
 	src/lib/format.c src/lib/string.c
 GUEST_RT_OBJS := $(patsubst %,$(GUEST_OUT)/obj/%.o,$(GUEST_RT_SRCS))
 

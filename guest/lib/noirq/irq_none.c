@@ -1,7 +1,7 @@
-/* Interrupts: this arch's kit runtime drives no interrupt controller yet,
- * so kit_irq_init() answers false and tests that need one print
- * "KIT <name>: SKIP ...". The rest is never reached for real: guest/lib
- * refuses every call on a vCPU whose controller is not up. */
+/* Interrupts for an arch whose kit runtime drives no interrupt controller
+ * yet (mk/guest.mk links this when guest/arch/<arch>/irq.c is missing):
+ * kit_irq_init() answers false and tests that need one print
+ * "KIT <name>: SKIP ...". guest/lib refuses every other call then. */
 #include "kit_rt.h"
 
 bool kit_arch_irq_init(void) { return false; }
