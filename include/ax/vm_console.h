@@ -2,8 +2,8 @@
  * multiplexer: guest console output, host input to a VM's console UART,
  * console focus, and device interrupt lines. Split from vm.h so device
  * models can include it on the host (unit tests) without the VM structure.
- * Implemented in src/axvm/console.c, except vm_irq_set_level (the
- * interrupt controller model; a no-op default in src/axvm/irq_stub.c). */
+ * Implemented in src/axvm/console.c, except vm_irq_set_level, which each
+ * arch's interrupt controller model provides (vGIC, vPLIC; x86 has none yet). */
 #ifndef AX_VM_CONSOLE_H
 #define AX_VM_CONSOLE_H
 

@@ -97,3 +97,13 @@ int vm_arch_passthrough_irq(struct vm *vm, uint32_t irq, char *err, size_t errle
     ax_snprintf(err, errlen, "interrupt %u: routing host interrupts to guests is implemented for aarch64 only", irq);
     return -AX_ENOSYS;
 }
+
+/* Device interrupt lines (the 16550's): x86 guests get a virtual LAPIC but
+ * no IOAPIC model yet, so a device line has nowhere to go. Guests poll their
+ * UART; the kit never relies on device interrupts on x86. */
+void vm_irq_set_level(struct vm *vm, uint32_t intid, bool level)
+{
+    (void)vm;
+    (void)intid;
+    (void)level;
+}
