@@ -654,7 +654,7 @@ static int gicd_access(struct emu_dev *d, uint64_t off, unsigned width, bool wri
         switch (off) {
         case GICD_CTLR:
             if (write)
-                g->ctlr = (uint32_t)*val & (g->version == 3 ? 0x3 : 0x3);
+                g->ctlr = (uint32_t)*val & 0x3; /* the two group enables */
             else
                 *val = g->ctlr | (g->version == 3 ? (1u << 4) | (1u << 6) : 0); /* ARE, DS */
             break;
@@ -750,9 +750,7 @@ static int gicr_access(struct emu_dev *d, uint64_t off, unsigned width, bool wri
             *val = 0;
         switch (o) {
         case GICR_CTLR:
-            if (write)
-                c->gicr_ctlr = (uint32_t)*val & 0;
-            break;
+            break; /* no LPIs: nothing to enable, reads as zero */
         case GICR_IIDR:
             if (!write)
                 *val = IIDR_VALUE;

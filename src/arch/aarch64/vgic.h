@@ -37,7 +37,6 @@ struct vgic_cpu {
     uint16_t lr_intid[VGIC_MAX_LR];
     uint64_t lr_saved[VGIC_MAX_LR];
     uint64_t vmcr, apr0, apr1;
-    uint32_t gicr_ctlr;
     bool waker_asleep;
 };
 
